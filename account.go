@@ -20,10 +20,13 @@ type Account struct {
 // MinPasswordLength is the shortest password an account may have.
 const MinPasswordLength = 8
 
+// NormalizeEmail returns the form e-mail addresses are stored and compared in.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
 // ValidateSignup checks an e-mail address and password for a new account and
 // returns the normalised address.
 func ValidateSignup(email, password string) (string, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = NormalizeEmail(email)
 	if email == "" {
 		return "", Errorf(EINVALID, "Email is required.")
 	}

@@ -1,0 +1,191 @@
+// Package sqlite stores the platform's state in one SQLite file (WAL mode)
+// through the pure-Go modernc.org/sqlite driver, implementing the domain
+// services of package bulut.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/bulut-bulut/bulut"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is an open database: one connection for writes, so SQLite's single
+// writer never waits on a lock, and a pool for reads, which WAL lets run
+// beside the writer.
+type DB struct {
+	Path string
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+
+	write *sql.DB
+	read  *sql.DB
+}
+
+// NewDB returns a DB for the file at path; call Open before use.
+func NewDB(path string) *DB {
+	return &DB{Path: path, Now: time.Now}
+}
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Open opens the database file, creating it if needed, and applies pending
+// migrations.
+func (db *DB) Open() (err error) {
+	if db.Path == "" {
+		return fmt.Errorf("sqlite: no path")
+	}
+	if db.write, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
+		return err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxIdleTime(0)
+	if err := db.migrate(); err != nil {
+		db.write.Close()
+		return fmt.Errorf("sqlite: migrate %s: %w", db.Path, err)
+	}
+	if db.read, err = sql.Open("sqlite", dsn(db.Path, true)); err != nil {
+		return err
+	}
+	db.read.SetMaxOpenConns(4)
+	db.read.SetMaxIdleConns(2)
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (db *DB) migrate() error {
+	if _, err := db.write.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(name); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(name string) error {
+	tx, err := db.write.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	base := filepath.Base(name)
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM schema_migrations WHERE name = ?`, base).Scan(&n); err != nil {
+		return err
+	} else if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrationFS, name)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(string(body)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(`INSERT INTO schema_migrations (name) VALUES (?)`, base); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// update runs fn in a write transaction and commits it if fn succeeds.
+func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeFormat is fixed-width so that stored times sort as text.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func formatTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(timeFormat, s)
+	return t
+}
+
+func parseTimePtr(s sql.NullString) *time.Time {
+	if !s.Valid {
+		return nil
+	}
+	t := parseTime(s.String)
+	return &t
+}
+
+// isUniqueViolation reports whether err is a UNIQUE constraint failure.
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// accountScope returns the account ID a context is limited to: "" for a
+// system context, EUNAUTHORIZED when the context acts for nobody.
+func accountScope(ctx context.Context) (string, error) {
+	if bulut.IsSystemContext(ctx) {
+		return "", nil
+	}
+	if id := bulut.AccountIDFromContext(ctx); id != "" {
+		return id, nil
+	}
+	return "", bulut.Errorf(bulut.EUNAUTHORIZED, "Invalid credentials provided.")
+}
