@@ -1,0 +1,28 @@
+// Command bulut is the whole platform in one binary: `bulut server` runs
+// it, every other command is a client of its API.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/bulut-bulut/bulut/internal/cli"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	wd, _ := os.Getwd()
+	host, _ := os.Hostname()
+	env := cli.Env{
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Getenv: os.Getenv, Dir: wd, Hostname: host,
+	}
+	return cli.Run(ctx, env, os.Args[1:], newServerCommand(env))
+}

@@ -1,0 +1,168 @@
+// Package api serves the Platform API: Heroku's v3 paths, JSON field names,
+// error shape and protocol headers, so that Heroku's own clients (heroku-go,
+// the heroku CLI) and bulut's CLI work against it.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/bulut-bulut/bulut"
+)
+
+// Config holds the services and settings the API needs.
+type Config struct {
+	Accounts       bulut.AccountService
+	Authorizations bulut.AuthorizationService
+	LoginSessions  bulut.LoginSessionService
+	Apps           bulut.AppService
+	URLs           bulut.URLs
+	SignupOpen     bool
+	Logger         *slog.Logger
+
+	// MaxBodyBytes caps request bodies (default 1 MB).
+	MaxBodyBytes int64
+	// RateLimit is the size of each account's request bucket (default
+	// 4500), refilled at RateLimit per hour, as Heroku's.
+	RateLimit int
+	// LoginPollWait is how long GET /auth/cli/{id} waits for approval
+	// before answering "pending" (default 20 s).
+	LoginPollWait time.Duration
+	// Now returns the current time (tests may replace it).
+	Now func() time.Time
+}
+
+// Handler is the Platform API's http.Handler.
+type Handler struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	limiter *rateLimiter
+}
+
+// New returns the API handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 4500
+	}
+	if cfg.LoginPollWait == 0 {
+		cfg.LoginPollWait = 20 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "api"),
+		mux:     http.NewServeMux(),
+		limiter: newRateLimiter(cfg.RateLimit, time.Hour, cfg.Now),
+	}
+	h.routes()
+	return h
+}
+
+// access says who may call an endpoint.
+type access int
+
+const (
+	public        access = iota // anyone, no Accept version needed
+	anonymous                   // anyone, with the v3 Accept header
+	authenticated               // a valid token
+)
+
+func (h *Handler) routes() {
+	h.handle("GET /bulut/info", public, h.info)
+
+	h.handle("POST /account", anonymous, h.signup)
+	h.handle("GET /account", authenticated, h.accountInfo)
+	h.handle("POST /oauth/authorizations", anonymous, h.createAuthorization)
+	h.handle("DELETE /oauth/authorizations/{id}", authenticated, h.deleteAuthorization)
+	h.handle("DELETE /oauth/sessions/{id}", authenticated, h.deleteSession)
+	h.handle("POST /auth/cli", anonymous, h.createLoginSession)
+	h.handle("GET /auth/cli/{id}", anonymous, h.pollLoginSession)
+
+	h.handle("POST /apps", authenticated, h.createApp)
+	h.handle("GET /apps", authenticated, h.listApps)
+	h.handle("GET /users/{account}/apps", authenticated, h.listUserApps)
+	h.handle("GET /apps/{app}", authenticated, h.appInfo)
+	h.handle("PATCH /apps/{app}", authenticated, h.updateApp)
+	h.handle("DELETE /apps/{app}", authenticated, h.deleteApp)
+
+	h.handle("/", anonymous, func(w http.ResponseWriter, r *http.Request) error {
+		return bulut.Errorf(bulut.ENOTFOUND, "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?")
+	})
+}
+
+// handlerFunc is an endpoint: it writes a response or returns an error,
+// which ServeHTTP renders in Heroku's error shape.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (h *Handler) handle(pattern string, a access, fn handlerFunc) {
+	h.mux.Handle(pattern, h.wrap(a, fn))
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mux.ServeHTTP(w, r)
+}
+
+// wrap applies the protocol around an endpoint: request IDs, the Accept
+// version check, body limits, authentication, rate limiting, error
+// rendering and a log line.
+func (h *Handler) wrap(a access, fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := h.cfg.Now()
+		requestID := requestIDFrom(r)
+		w.Header().Set("Request-Id", requestID)
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		r.Body = http.MaxBytesReader(rec, r.Body, h.cfg.MaxBodyBytes)
+		err := h.serve(rec, r, a, fn)
+		if err != nil {
+			h.writeError(rec, r, requestID, err)
+		}
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Int("status", rec.status),
+			slog.Duration("duration", h.cfg.Now().Sub(start)), slog.String("request_id", requestID))
+	})
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, a access, fn handlerFunc) error {
+	if a != public && !acceptsV3(r.Header.Values("Accept")) {
+		return bulut.Errorf(bulut.ENOTACCEPTABLE, "Please specify a version along with Heroku's API MIME type. For example, `Accept: application/vnd.heroku+json; version=3`.")
+	}
+	key := "ip:" + clientIP(r)
+	if a == authenticated {
+		ctx, err := h.authenticate(r)
+		if err != nil {
+			return err
+		}
+		r = r.WithContext(ctx)
+		key = "account:" + bulut.AccountIDFromContext(ctx)
+	}
+	remaining, ok := h.limiter.take(key)
+	w.Header().Set("RateLimit-Remaining", itoa(remaining))
+	if !ok {
+		return bulut.Errorf(bulut.ERATELIMIT, "Your account reached the API rate limit. Please wait a few minutes before making new requests.")
+	}
+	return fn(w, r)
+}
+
+// statusRecorder remembers the status written, for the log line.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

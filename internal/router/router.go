@@ -1,0 +1,78 @@
+// Package router answers requests for apps' hosts. This is the skeleton of
+// Heroku's router: it knows apps by host and answers the pages of apps that
+// can't serve yet (never deployed) and of hosts no app owns.
+package router
+
+import (
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+
+	"github.com/bulut-bulut/bulut"
+)
+
+//go:embed pages/*.html
+var pageFS embed.FS
+
+var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
+
+// Config holds what the router needs.
+type Config struct {
+	Apps   bulut.AppService
+	URLs   bulut.URLs
+	Logger *slog.Logger
+}
+
+// Router is the http.Handler for app hosts.
+type Router struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Router.
+func New(cfg Config) *Router {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Router{cfg: cfg, log: cfg.Logger.With("component", "router")}
+}
+
+// ServeHTTP routes a request by its host (already known to be an app host).
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, host := rt.cfg.URLs.Classify(r.Host)
+	app, err := rt.lookup(r, host)
+	if err != nil {
+		if bulut.ErrorCode(err) != bulut.ENOTFOUND {
+			rt.log.Error("lookup app", "host", host, "error", err)
+			rt.page(w, http.StatusServiceUnavailable, "application-error", nil)
+			return
+		}
+		rt.page(w, http.StatusNotFound, "no-such-app", nil)
+		return
+	}
+	// Never deployed: Heroku's H81 "Blank app", answered with the welcome
+	// page (status 502, as Heroku's router logs it).
+	rt.page(w, http.StatusBadGateway, "welcome", map[string]string{
+		"Name":      app.Name,
+		"GitURL":    rt.cfg.URLs.GitURL(app.Name),
+		"Dashboard": rt.cfg.URLs.DashboardURL(),
+	})
+}
+
+func (rt *Router) lookup(r *http.Request, host string) (*bulut.App, error) {
+	name := rt.cfg.URLs.AppNameFromHost(host)
+	if name == "" || bulut.ValidateAppName(name) != nil {
+		return nil, bulut.NotFound("app")
+	}
+	return rt.cfg.Apps.FindApp(bulut.NewSystemContext(r.Context()), name)
+}
+
+func (rt *Router) page(w http.ResponseWriter, status int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache, no-store")
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, name+".html", data); err != nil {
+		rt.log.Error("render page", "page", name, "error", err)
+	}
+}

@@ -1,0 +1,47 @@
+package server
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/bulut-bulut/bulut/internal/config"
+	"github.com/bulut-bulut/bulut/internal/store/sqlite"
+)
+
+// Store is the platform's state: the database and the domain services on it.
+type Store struct {
+	Accounts       *sqlite.AccountService
+	Authorizations *sqlite.AuthorizationService
+	Apps           *sqlite.AppService
+
+	cfg config.Server
+	db  *sqlite.DB
+}
+
+// NewStore returns the store a configuration names; call Open before use.
+func NewStore(cfg config.Server) *Store { return &Store{cfg: cfg} }
+
+// Open creates the data dir if needed and opens the database.
+func (s *Store) Open() error {
+	if err := os.MkdirAll(s.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	s.db = sqlite.NewDB(s.cfg.SQLitePath())
+	if err := s.db.Open(); err != nil {
+		return err
+	}
+	s.Accounts = sqlite.NewAccountService(s.db)
+	s.Authorizations = sqlite.NewAuthorizationService(s.db)
+	s.Apps = sqlite.NewAppService(s.db)
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
