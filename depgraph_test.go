@@ -39,6 +39,7 @@ func allowedDeps() map[string][]string {
 	rules["internal/server"] = everything
 	rules["internal/testenv"] = append(everything, "internal/server")
 	rules["cmd/bulut"] = append(everything, "internal/server", "internal/cli", "client")
+	rules["bench"] = append(everything, "internal/server", "internal/testenv")
 	return rules
 }
 

@@ -110,7 +110,11 @@ func (s *AppService) FindApps(ctx context.Context, f bulut.AppFilter) ([]*bulut.
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	query += ` ORDER BY ` + col + ` ` + order + `, apps.id ` + order + ` LIMIT ?`
+	query += ` ORDER BY ` + col + ` ` + order
+	if col == "apps.updated_at" { // the only field that isn't unique
+		query += `, apps.id ` + order
+	}
+	query += ` LIMIT ?`
 	args = append(args, r.Max+1)
 	rows, err := s.db.read.QueryContext(ctx, query, args...)
 	if err != nil {

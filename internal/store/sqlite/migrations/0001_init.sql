@@ -38,5 +38,6 @@ CREATE TABLE apps (
 	updated_at  TEXT NOT NULL,
 	released_at TEXT
 );
+CREATE INDEX apps_owner_id ON apps (owner_id, id);
 CREATE INDEX apps_owner_name ON apps (owner_id, name);
-CREATE INDEX apps_owner_updated ON apps (owner_id, updated_at);
+CREATE INDEX apps_owner_updated ON apps (owner_id, updated_at, id);
