@@ -64,7 +64,9 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 }
 
 // gitURL and webURL are the URLs the fake gives an app.
-func (f *fakeAPI) gitURL(app string) string { return "http://git.localhost:" + f.port + "/" + app + ".git" }
+func (f *fakeAPI) gitURL(app string) string {
+	return "http://git.localhost:" + f.port + "/" + app + ".git"
+}
 func (f *fakeAPI) webURL(app string) string { return "http://" + app + ".localhost:" + f.port + "/" }
 
 // addAccount creates an account and returns a token for it.
@@ -172,9 +174,9 @@ func (f *fakeAPI) ownApp(h appHandler) accountHandler {
 func (f *fakeAPI) appJSON(name, email string) map[string]any {
 	return map[string]any{
 		"id": "id-" + name, "name": name, "web_url": f.webURL(name), "git_url": f.gitURL(name),
-		"owner":  map[string]string{"id": "id-" + email, "email": email},
-		"region": map[string]string{"id": "r", "name": "local"},
-		"stack":  map[string]string{"id": "s", "name": "heroku-24"},
+		"owner":      map[string]string{"id": "id-" + email, "email": email},
+		"region":     map[string]string{"id": "r", "name": "local"},
+		"stack":      map[string]string{"id": "s", "name": "heroku-24"},
 		"created_at": time.Now().UTC(), "updated_at": time.Now().UTC(),
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ const (
 	exitError       = 1
 	exitUsage       = 2
 	exitNotLoggedIn = 100 // auth:whoami without valid credentials, as Heroku
+	exitInterrupted = 130 // as a shell reports a process ended by SIGINT
 )
 
 // Prefixes of Heroku's error and warning lines.
@@ -65,6 +67,8 @@ func (inv *invocation) report(err error) int {
 	var ce *cliError
 	if errors.As(err, &ce) {
 		code, hint = ce.code, ce.hint
+	} else if errors.Is(err, context.Canceled) {
+		err, code = errors.New("Interrupted."), exitInterrupted
 	}
 	printPrefixed(inv.env.Stderr, errorPrefix, "Error: "+errorMessage(err))
 	if hint != "" {
