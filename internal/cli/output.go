@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,7 +67,7 @@ func (inv *invocation) report(err error) int {
 	code, hint := exitError, inv.credentialsHint(err)
 	var ce *cliError
 	if errors.As(err, &ce) {
-		code, hint = ce.code, ce.hint
+		code, hint = ce.code, cmp.Or(ce.hint, hint)
 	} else if errors.Is(err, context.Canceled) {
 		err, code = errors.New("Interrupted."), exitInterrupted
 	}
