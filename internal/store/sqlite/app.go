@@ -88,7 +88,7 @@ func (s *AppService) FindApps(ctx context.Context, f bulut.AppFilter) ([]*bulut.
 		where, args = append(where, "apps.owner_id = ?"), append(args, owner)
 	}
 	if f.IDOrName != nil {
-		where, args = append(where, "(apps.id = ? OR apps.name = ?)"), append(args, *f.IDOrName, *f.IDOrName)
+		where, args = append(where, "(apps.id = ? OR apps.name = ?)"), append(args, strings.ToLower(*f.IDOrName), *f.IDOrName)
 	}
 	// First and Last are in iteration order: with order=desc, First is the
 	// upper bound.

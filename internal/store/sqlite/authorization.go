@@ -135,10 +135,14 @@ func (s *AuthorizationService) FindLoginSession(ctx context.Context, id string) 
 // ApproveLoginSession implements bulut.LoginSessionService.
 func (s *AuthorizationService) ApproveLoginSession(ctx context.Context, id, accountID string) error {
 	return s.db.update(ctx, func(tx *sql.Tx) error {
-		if _, _, err := s.findLoginSession(ctx, tx, id); err != nil {
+		ls, _, err := s.findLoginSession(ctx, tx, id)
+		if err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE login_sessions SET account_id = ? WHERE id = ?`, accountID, id)
+		if ls.AccountID != "" && ls.AccountID != accountID {
+			return &bulut.Error{Code: bulut.ECONFLICT, Resource: "login", Message: "This login request was already approved by another account."}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE login_sessions SET account_id = ? WHERE id = ?`, accountID, id)
 		return err
 	})
 }

@@ -61,6 +61,9 @@ func (db *DB) Open() (err error) {
 	if db.Path == "" {
 		return fmt.Errorf("sqlite: no path")
 	}
+	if strings.ContainsAny(db.Path, "?#") {
+		return fmt.Errorf("sqlite: database path %q must not contain ? or #", db.Path)
+	}
 	if db.write, err = sql.Open("sqlite", dsn(db.Path, false)); err != nil {
 		return err
 	}
@@ -160,7 +163,34 @@ func formatTimePtr(t *time.Time) any {
 	return formatTime(*t)
 }
 
+// parseTime reads a time written by formatTime. Lists scan several per
+// row, so the fixed layout is read digit by digit; anything else falls
+// back to time.Parse.
 func parseTime(s string) time.Time {
+	if len(s) == len(timeFormat) && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' &&
+		s[16] == ':' && s[19] == '.' && s[26] == 'Z' {
+		num := func(from, to int) (int, bool) {
+			n := 0
+			for i := from; i < to; i++ {
+				c := s[i]
+				if c < '0' || c > '9' {
+					return 0, false
+				}
+				n = n*10 + int(c-'0')
+			}
+			return n, true
+		}
+		y, ok1 := num(0, 4)
+		mo, ok2 := num(5, 7)
+		d, ok3 := num(8, 10)
+		h, ok4 := num(11, 13)
+		mi, ok5 := num(14, 16)
+		sec, ok6 := num(17, 19)
+		us, ok7 := num(20, 26)
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
+		}
+	}
 	t, _ := time.Parse(timeFormat, s)
 	return t
 }
