@@ -78,7 +78,7 @@ func TestAPILatency(t *testing.T) {
 			return req
 		}
 	}
-	const n = 1500 // within the 4,500-request rate limit
+	const n = 1500                                  // within the 4,500-request rate limit
 	latencies(t, env.Client, 100, get("/apps", "")) // warm up
 	ref := latencies(t, env.Client, n, get("/account", ""))
 	page := latencies(t, env.Client, n, get("/apps", ""))
