@@ -73,3 +73,46 @@ func ErrorMessage(err error) string {
 func NotFound(resource string) *Error {
 	return &Error{Code: ENOTFOUND, Message: "Couldn't find that " + resource + ".", Resource: resource}
 }
+
+// errorStatuses is the one map from error codes to HTTP statuses, used
+// by the API, the dashboard and the client (in reverse).
+var errorStatuses = map[string]int{
+	EPENDING:       202,
+	EBADREQUEST:    400,
+	EUNAUTHORIZED:  401,
+	EFORBIDDEN:     403,
+	ESIGNUPCLOSED:  403,
+	ENOTFOUND:      404,
+	EMETHOD:        405,
+	ENOTACCEPTABLE: 406,
+	ECONFLICT:      409,
+	EEXPIRED:       410,
+	ETOOLARGE:      413,
+	EUNSUPPORTED:   415,
+	ERANGE:         416,
+	EINVALID:       422,
+	ERATELIMIT:     429,
+	EINTERNAL:      500,
+}
+
+// ErrorStatus returns the HTTP status of an error code (500 if unknown).
+func ErrorStatus(code string) int {
+	if s, ok := errorStatuses[code]; ok {
+		return s
+	}
+	return 500
+}
+
+// ErrorCodeForStatus returns the error code of an HTTP error status, for
+// answers that carry no code of their own (EINTERNAL if none fits).
+func ErrorCodeForStatus(status int) string {
+	if status == 403 { // the one status two codes share
+		return EFORBIDDEN
+	}
+	for code, s := range errorStatuses {
+		if s == status {
+			return code
+		}
+	}
+	return EINTERNAL
+}

@@ -183,33 +183,9 @@ func decodeError(resp *http.Response) error {
 		return &bulut.Error{Code: body.ID, Message: body.Message, Resource: body.Resource}
 	}
 	return &bulut.Error{
-		Code:    codeForStatus(resp.StatusCode),
+		Code:    bulut.ErrorCodeForStatus(resp.StatusCode),
 		Message: fmt.Sprintf("Unexpected response from the server: %s.", resp.Status),
 	}
-}
-
-// statusCodes maps HTTP statuses to error codes for bodies without an id.
-var statusCodes = map[int]string{
-	http.StatusBadRequest:                   bulut.EBADREQUEST,
-	http.StatusUnauthorized:                 bulut.EUNAUTHORIZED,
-	http.StatusForbidden:                    bulut.EFORBIDDEN,
-	http.StatusNotFound:                     bulut.ENOTFOUND,
-	http.StatusMethodNotAllowed:             bulut.EMETHOD,
-	http.StatusNotAcceptable:                bulut.ENOTACCEPTABLE,
-	http.StatusConflict:                     bulut.ECONFLICT,
-	http.StatusGone:                         bulut.EEXPIRED,
-	http.StatusRequestEntityTooLarge:        bulut.ETOOLARGE,
-	http.StatusUnsupportedMediaType:         bulut.EUNSUPPORTED,
-	http.StatusRequestedRangeNotSatisfiable: bulut.ERANGE,
-	http.StatusUnprocessableEntity:          bulut.EINVALID,
-	http.StatusTooManyRequests:              bulut.ERATELIMIT,
-}
-
-func codeForStatus(status int) string {
-	if code, ok := statusCodes[status]; ok {
-		return code
-	}
-	return bulut.EINTERNAL
 }
 
 // NewHTTPClient returns an HTTP client that dials "localhost" and names

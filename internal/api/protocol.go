@@ -14,34 +14,6 @@ import (
 	"github.com/bulut-bulut/bulut"
 )
 
-// statusCodes is the one map from error codes to HTTP statuses.
-var statusCodes = map[string]int{
-	bulut.EPENDING:       http.StatusAccepted,
-	bulut.EBADREQUEST:    http.StatusBadRequest,
-	bulut.EUNAUTHORIZED:  http.StatusUnauthorized,
-	bulut.EFORBIDDEN:     http.StatusForbidden,
-	bulut.ESIGNUPCLOSED:  http.StatusForbidden,
-	bulut.ENOTFOUND:      http.StatusNotFound,
-	bulut.EMETHOD:        http.StatusMethodNotAllowed,
-	bulut.ENOTACCEPTABLE: http.StatusNotAcceptable,
-	bulut.ECONFLICT:      http.StatusConflict,
-	bulut.EEXPIRED:       http.StatusGone,
-	bulut.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	bulut.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
-	bulut.ERANGE:         http.StatusRequestedRangeNotSatisfiable,
-	bulut.EINVALID:       http.StatusUnprocessableEntity,
-	bulut.ERATELIMIT:     http.StatusTooManyRequests,
-	bulut.EINTERNAL:      http.StatusInternalServerError,
-}
-
-// errorStatus returns the HTTP status of an error code.
-func errorStatus(code string) int {
-	if s, ok := statusCodes[code]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
-
 // errorBody is Heroku's error shape.
 type errorBody struct {
 	ID       string `json:"id"`
@@ -63,7 +35,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, requestID s
 	if code == bulut.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="bulut"`)
 	}
-	writeJSON(w, r, errorStatus(code), body)
+	writeJSON(w, r, bulut.ErrorStatus(code), body)
 }
 
 // writeJSON writes v as the response body; `indent=N` in the Accept header

@@ -137,11 +137,7 @@ func (inv *invocation) appsInfoCommand() *cobra.Command {
 }
 
 func (inv *invocation) showApp(f *appFlags, asJSON bool) error {
-	c, name, err := inv.clientAndApp(f)
-	if err != nil {
-		return err
-	}
-	app, err := c.App(inv.ctx, name)
+	_, app, err := inv.fetchApp(f)
 	if err != nil {
 		return err
 	}
@@ -173,11 +169,7 @@ func (inv *invocation) appsRenameCommand() *cobra.Command {
 }
 
 func (inv *invocation) renameApp(f *appFlags, newName string) error {
-	c, name, err := inv.clientAndApp(f)
-	if err != nil {
-		return err
-	}
-	old, err := c.App(inv.ctx, name)
+	c, old, err := inv.fetchApp(f)
 	if err != nil {
 		return err
 	}
@@ -222,11 +214,7 @@ func (inv *invocation) appsDestroyCommand() *cobra.Command {
 }
 
 func (inv *invocation) destroyApp(f *appFlags, confirm string) error {
-	c, name, err := inv.clientAndApp(f)
-	if err != nil {
-		return err
-	}
-	app, err := c.App(inv.ctx, name)
+	c, app, err := inv.fetchApp(f)
 	if err != nil {
 		return err
 	}
@@ -277,6 +265,17 @@ func (inv *invocation) clientAndApp(f *appFlags) (*client.Client, string, error)
 	}
 	name, err := inv.resolveApp(f)
 	return c, name, err
+}
+
+// fetchApp returns an API client and the app the flags (or the
+// environment, or the git remotes) name.
+func (inv *invocation) fetchApp(f *appFlags) (*client.Client, *client.App, error) {
+	c, name, err := inv.clientAndApp(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	app, err := c.App(inv.ctx, name)
+	return c, app, err
 }
 
 // printURLs prints an app's `WEB_URL | GIT_URL` line.

@@ -19,11 +19,7 @@ func (inv *invocation) openCommand() *cobra.Command {
 }
 
 func (inv *invocation) openApp(f *appFlags, path string) error {
-	c, name, err := inv.clientAndApp(f)
-	if err != nil {
-		return err
-	}
-	app, err := c.App(inv.ctx, name)
+	_, app, err := inv.fetchApp(f)
 	if err != nil {
 		return err
 	}

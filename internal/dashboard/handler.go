@@ -139,24 +139,11 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, err error) {
 	h.renderMessage(w, r, statusOf(err), "Error", bulut.ErrorMessage(err))
 }
 
-// statuses maps error codes to HTTP statuses; anything else is a 500.
-var statuses = map[string]int{
-	bulut.EBADREQUEST:   http.StatusBadRequest,
-	bulut.ECONFLICT:     http.StatusConflict,
-	bulut.EEXPIRED:      http.StatusGone,
-	bulut.EFORBIDDEN:    http.StatusForbidden,
-	bulut.EINVALID:      http.StatusUnprocessableEntity,
-	bulut.ENOTFOUND:     http.StatusNotFound,
-	bulut.EPENDING:      http.StatusConflict,
-	bulut.ERATELIMIT:    http.StatusTooManyRequests,
-	bulut.ESIGNUPCLOSED: http.StatusForbidden,
-	bulut.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	bulut.EUNAUTHORIZED: http.StatusUnauthorized,
-}
-
+// statusOf is the HTTP status of an error's page; a login still pending
+// is a conflict for a page, not the API's 202.
 func statusOf(err error) int {
-	if s, ok := statuses[bulut.ErrorCode(err)]; ok {
-		return s
+	if code := bulut.ErrorCode(err); code != bulut.EPENDING {
+		return bulut.ErrorStatus(code)
 	}
-	return http.StatusInternalServerError
+	return http.StatusConflict
 }
