@@ -62,20 +62,24 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitFor URL waits up to 30 s until URL answers any HTTP response.
+// waitFor URL waits up to 30 s until URL answers any HTTP response;
+// `! waitfor URL` waits until nothing answers there any more.
 func waitFor(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 1 || neg {
-		ts.Fatalf("usage: waitfor URL")
+	if len(args) != 1 {
+		ts.Fatalf("usage: [!] waitfor URL")
 	}
+	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(args[0])
+		resp, err := client.Get(args[0])
 		if err == nil {
 			resp.Body.Close()
+		}
+		if (err == nil) != neg {
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("%s did not answer within 30s: %v", args[0], err)
+			ts.Fatalf("%s: still in the same state after 30s (error: %v)", args[0], err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
