@@ -13,10 +13,7 @@ import (
 
 // Config holds the services and settings the API needs.
 type Config struct {
-	Accounts       bulut.AccountService
-	Authorizations bulut.AuthorizationService
-	LoginSessions  bulut.LoginSessionService
-	Apps           bulut.AppService
+	bulut.Services
 	URLs           bulut.URLs
 	SignupOpen     bool
 	Logger         *slog.Logger

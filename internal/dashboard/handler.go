@@ -14,10 +14,7 @@ import (
 
 // Config holds the services and settings the dashboard runs on.
 type Config struct {
-	Accounts       bulut.AccountService
-	Authorizations bulut.AuthorizationService
-	LoginSessions  bulut.LoginSessionService
-	Apps           bulut.AppService
+	bulut.Services
 	URLs           bulut.URLs
 	SignupOpen     bool // false: the signup page says sign-up is closed and POST /signup refuses
 	Logger         *slog.Logger

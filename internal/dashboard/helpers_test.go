@@ -44,13 +44,10 @@ func newEnv(t *testing.T, opts ...func(*dashboard.Config)) *env {
 	e := &env{t: t, DB: db, Accounts: sqlite.NewAccountService(db), Auths: sqlite.NewAuthorizationService(db),
 		Apps: sqlite.NewAppService(db), Log: &bytes.Buffer{}}
 	cfg := dashboard.Config{
-		Accounts:       e.Accounts,
-		Authorizations: e.Auths,
-		LoginSessions:  e.Auths,
-		Apps:           e.Apps,
-		URLs:           testURLs,
-		SignupOpen:     true,
-		Logger:         slog.New(slog.NewJSONHandler(e.Log, nil)),
+		Services:   bulut.Services{Accounts: e.Accounts, Authorizations: e.Auths, LoginSessions: e.Auths, Apps: e.Apps},
+		URLs:       testURLs,
+		SignupOpen: true,
+		Logger:     slog.New(slog.NewJSONHandler(e.Log, nil)),
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -79,16 +79,10 @@ func (s *Server) Open() (err error) {
 // platform it addresses.
 func (s *Server) handler() http.Handler {
 	signupOpen := s.Config.Signup == "open"
-	st := s.Store
-	apiHandler := api.New(api.Config{
-		Accounts: st.Accounts, Authorizations: st.Authorizations, LoginSessions: st.Authorizations,
-		Apps: st.Apps, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
-	})
-	dash := dashboard.New(dashboard.Config{
-		Accounts: st.Accounts, Authorizations: st.Authorizations, LoginSessions: st.Authorizations,
-		Apps: st.Apps, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
-	})
-	apps := router.New(router.Config{Apps: st.Apps, URLs: s.urls, Logger: s.Logger})
+	services := s.Store.Services()
+	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
+	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
+	apps := router.New(router.Config{Apps: services.Apps, URLs: s.urls, Logger: s.Logger})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		part, _ := s.urls.Classify(r.Host)
 		switch part {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/config"
 	"github.com/bulut-bulut/bulut/internal/store/sqlite"
 )
@@ -34,6 +35,11 @@ func (s *Store) Open() error {
 	s.Authorizations = sqlite.NewAuthorizationService(s.db)
 	s.Apps = sqlite.NewAppService(s.db)
 	return nil
+}
+
+// Services returns the domain services on the store.
+func (s *Store) Services() bulut.Services {
+	return bulut.Services{Accounts: s.Accounts, Authorizations: s.Authorizations, LoginSessions: s.Authorizations, Apps: s.Apps}
 }
 
 // Close closes the database.
