@@ -7,4 +7,10 @@ type Services struct {
 	Authorizations AuthorizationService
 	LoginSessions  LoginSessionService
 	Apps           AppService
+	Releases       ReleaseService
+	ConfigVars     ConfigVarService
+	Slugs          SlugService
+	Builds         BuildService
+	Formations     FormationService
+	Buildpacks     BuildpackService
 }

@@ -14,9 +14,9 @@ import (
 // Config holds the services and settings the API needs.
 type Config struct {
 	bulut.Services
-	URLs           bulut.URLs
-	SignupOpen     bool
-	Logger         *slog.Logger
+	URLs       bulut.URLs
+	SignupOpen bool
+	Logger     *slog.Logger
 
 	// MaxBodyBytes caps request bodies (default 1 MB).
 	MaxBodyBytes int64

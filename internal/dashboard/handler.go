@@ -15,9 +15,9 @@ import (
 // Config holds the services and settings the dashboard runs on.
 type Config struct {
 	bulut.Services
-	URLs           bulut.URLs
-	SignupOpen     bool // false: the signup page says sign-up is closed and POST /signup refuses
-	Logger         *slog.Logger
+	URLs       bulut.URLs
+	SignupOpen bool // false: the signup page says sign-up is closed and POST /signup refuses
+	Logger     *slog.Logger
 }
 
 // Handler is the dashboard's http.Handler, mounted at the root of
