@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/bulut-bulut/bulut"
 )
@@ -58,6 +59,38 @@ func (s *AppService) findApp(ctx context.Context, q queryer, idOrName string) (*
 		return nil, bulut.NotFound("app")
 	}
 	return a, err
+}
+
+// lookupApp is findApp for the other services: an app by ID or name within
+// the context's account, read through q (a transaction).
+func lookupApp(ctx context.Context, db *DB, q queryer, idOrName string) (*bulut.App, error) {
+	return (&AppService{db: db}).findApp(ctx, q, idOrName)
+}
+
+// actor returns who a change to app is made by: the context's account, or
+// the app's owner for a system context acting for nobody.
+func actor(ctx context.Context, q queryer, app *bulut.App) (id, email string, err error) {
+	acct := bulut.AccountFromContext(ctx)
+	if acct == nil || acct.ID == "" {
+		return app.OwnerID, app.OwnerEmail, nil
+	}
+	err = q.QueryRowContext(ctx, `SELECT email FROM accounts WHERE id = ?`, acct.ID).Scan(&email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", bulut.Errorf(bulut.EUNAUTHORIZED, "Invalid credentials provided.")
+	}
+	return acct.ID, email, err
+}
+
+// touchApp records a change to an app: updated_at, and released_at when
+// the change released a slug.
+func touchApp(ctx context.Context, tx *sql.Tx, app *bulut.App, now time.Time, released bool) error {
+	app.UpdatedAt = now
+	if released {
+		app.ReleasedAt = &now
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE apps SET updated_at = ?, released_at = ? WHERE id = ?`,
+		formatTime(now), formatTimePtr(app.ReleasedAt), app.ID)
+	return err
 }
 
 // FindApp implements bulut.AppService.
@@ -161,6 +194,10 @@ func (s *AppService) CreateApp(ctx context.Context, name string) (*bulut.App, er
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO apps (id, name, owner_id, region, stack, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				a.ID, a.Name, a.OwnerID, a.Region, a.Stack, formatTime(now), formatTime(now))
+			if err != nil {
+				return err
+			}
+			_, err = insertRelease(ctx, tx, a, newRelease{Description: "Initial release", UserID: owner, UserEmail: a.OwnerEmail}, now)
 			return err
 		})
 		if isUniqueViolation(err) {

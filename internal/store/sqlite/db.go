@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -149,6 +150,17 @@ func (db *DB) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// view runs fn in a read-only transaction on the read pool, so that its
+// queries see one snapshot of the database.
+func (db *DB) view(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 // timeFormat is fixed-width so that stored times sort as text.
 const timeFormat = "2006-01-02T15:04:05.000000Z"
 
@@ -201,6 +213,56 @@ func parseTimePtr(s sql.NullString) *time.Time {
 	}
 	t := parseTime(s.String)
 	return &t
+}
+
+// encodeMap returns m as a JSON object ("{}" for nil).
+func encodeMap(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // a map of strings always encodes
+	return string(b)
+}
+
+// decodeMap reads a JSON object written by encodeMap; never nil.
+func decodeMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if s == "" || s == "{}" {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("sqlite: bad JSON object %.40q: %w", s, err)
+	}
+	return m, nil
+}
+
+// encodeList returns l as a JSON array ("[]" for nil).
+func encodeList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // a list of strings always encodes
+	return string(b)
+}
+
+// decodeList reads a JSON array written by encodeList; never nil.
+func decodeList(s string) ([]string, error) {
+	l := []string{}
+	if s == "" || s == "[]" {
+		return l, nil
+	}
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, fmt.Errorf("sqlite: bad JSON array %.40q: %w", s, err)
+	}
+	return l, nil
+}
+
+// nullString is s as a nullable column: NULL for "".
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // isUniqueViolation reports whether err is a UNIQUE constraint failure.
