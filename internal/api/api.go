@@ -18,6 +18,16 @@ type Config struct {
 	SignupOpen bool
 	Logger     *slog.Logger
 
+	// BuildOutput serves builds' output_stream_url; nil: those URLs
+	// answer 404.
+	BuildOutput bulut.BuildOutput
+	// Blobs serves slug downloads; nil: those URLs answer 404.
+	Blobs bulut.BlobStore
+	// SigningKey is the HMAC key of the unauthenticated build output and
+	// slug download URLs. Keep it across restarts so that URLs given out
+	// stay valid (default: a random key for this process).
+	SigningKey []byte
+
 	// MaxBodyBytes caps request bodies (default 1 MB).
 	MaxBodyBytes int64
 	// RateLimit is the size of each account's request bucket (default
@@ -55,6 +65,9 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if len(cfg.SigningKey) == 0 {
+		cfg.SigningKey = newSigningKey()
+	}
 	h := &Handler{
 		cfg:     cfg,
 		log:     cfg.Logger.With("component", "api"),
@@ -91,6 +104,25 @@ func (h *Handler) routes() {
 	h.handle("GET /apps/{app}", authenticated, h.appInfo)
 	h.handle("PATCH /apps/{app}", authenticated, h.updateApp)
 	h.handle("DELETE /apps/{app}", authenticated, h.deleteApp)
+
+	h.handle("GET /apps/{app}/releases", authenticated, h.listReleases)
+	h.handle("POST /apps/{app}/releases", authenticated, h.createRelease)
+	h.handle("GET /apps/{app}/releases/{release}", authenticated, h.releaseInfo)
+	h.handle("GET /apps/{app}/releases/{release}/config-vars", authenticated, h.releaseConfigVars)
+	h.handle("GET /apps/{app}/config-vars", authenticated, h.configVars)
+	h.handle("PATCH /apps/{app}/config-vars", authenticated, h.updateConfigVars)
+	h.handle("GET /apps/{app}/builds", authenticated, h.listBuilds)
+	h.handle("GET /apps/{app}/builds/{build}", authenticated, h.buildInfo)
+	h.handle("DELETE /apps/{app}/build-cache", authenticated, h.deleteBuildCache)
+	h.handle("GET /apps/{app}/slugs/{slug}", authenticated, h.slugInfo)
+	h.handle("GET /apps/{app}/formation", authenticated, h.listFormation)
+	h.handle("GET /apps/{app}/formation/{formation}", authenticated, h.formationInfo)
+	h.handle("GET /apps/{app}/buildpack-installations", authenticated, h.listBuildpacks)
+	h.handle("PUT /apps/{app}/buildpack-installations", authenticated, h.updateBuildpacks)
+
+	// Signed URLs, fetched without a token.
+	h.handle("GET /build-output/{id}", public, h.buildOutput)
+	h.handle("GET /slug-blobs/{id}", public, h.slugBlob)
 
 	h.handle("/", anonymous, func(w http.ResponseWriter, r *http.Request) error {
 		return bulut.Errorf(bulut.ENOTFOUND, "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?")
