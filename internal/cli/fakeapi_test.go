@@ -25,6 +25,7 @@ type fakeAPI struct {
 	tokens     map[string]string // token -> e-mail
 	sessions   map[string]*fakeSession
 	apps       map[string]string // name -> owner e-mail
+	gitURLs    map[string]string // name -> git URL, when not the usual one
 	nextID     int
 	lastLogin  string // description of the last token created
 	signupOpen bool
@@ -42,6 +43,7 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		tokens:     map[string]string{},
 		sessions:   map[string]*fakeSession{},
 		apps:       map[string]string{},
+		gitURLs:    map[string]string{},
 		signupOpen: true,
 	}
 	mux := http.NewServeMux()
@@ -65,7 +67,17 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 
 // gitURL and webURL are the URLs the fake gives an app.
 func (f *fakeAPI) gitURL(app string) string {
+	if u, ok := f.gitURLs[app]; ok {
+		return u
+	}
 	return "http://git.localhost:" + f.port + "/" + app + ".git"
+}
+
+// setGitURL makes app's git URL url (a local repository, say).
+func (f *fakeAPI) setGitURL(app, url string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gitURLs[app] = url
 }
 func (f *fakeAPI) webURL(app string) string { return "http://" + app + ".localhost:" + f.port + "/" }
 

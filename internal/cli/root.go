@@ -93,7 +93,11 @@ func (inv *invocation) rootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErrorf("%s", err) })
 	root.AddCommand(inv.authCommands()...)
 	root.AddCommand(inv.appsCommands()...)
-	root.AddCommand(inv.gitRemoteCommand(), inv.openCommand())
+	root.AddCommand(inv.configCommands()...)
+	root.AddCommand(inv.releasesCommands()...)
+	root.AddCommand(inv.buildsCommands()...)
+	root.AddCommand(inv.buildpacksCommands()...)
+	root.AddCommand(inv.gitRemoteCommand(), inv.gitCloneCommand(), inv.openCommand())
 	return root
 }
 

@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/bulut-bulut/bulut/client"
+	"github.com/spf13/cobra"
+)
+
+func (inv *invocation) buildpacksCommands() []*cobra.Command {
+	return []*cobra.Command{
+		inv.buildpacksCommand(), inv.buildpacksSetCommand(), inv.buildpacksAddCommand(),
+		inv.buildpacksRemoveCommand(), inv.buildpacksClearCommand(),
+	}
+}
+
+func (inv *invocation) buildpacksCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "buildpacks",
+		Aliases: []string{"buildpacks:list"},
+		Short:   "display the buildpacks for an app",
+		Args:    noArgs(),
+	}
+	f := addAppFlags(cmd)
+	addJSONFlag(cmd, &asJSON)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		bps, err := c.Buildpacks(inv.ctx, app)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return inv.printJSON(append([]*client.BuildpackInstallation{}, bps...))
+		}
+		if len(bps) == 0 {
+			inv.printf("%s has no Buildpack URL set.\n", appLabel(app))
+			return nil
+		}
+		title := appLabel(app) + " Buildpack URL"
+		if len(bps) > 1 {
+			title += "s"
+		}
+		inv.printHeader(title)
+		inv.printBuildpacks(buildpackURLs(bps), "")
+		return nil
+	}
+	return cmd
+}
+
+// buildpackFlags are the flags of the commands changing buildpacks.
+type buildpackFlags struct {
+	*appFlags
+	index int // 1-based; 0 when not given
+}
+
+func addBuildpackFlags(cmd *cobra.Command) *buildpackFlags {
+	f := &buildpackFlags{appFlags: addAppFlags(cmd)}
+	cmd.Flags().IntVarP(&f.index, "index", "i", 0, "the 1-based index of the buildpack")
+	return f
+}
+
+func (f *buildpackFlags) check(cmd *cobra.Command) error {
+	if cmd.Flags().Changed("index") && f.index < 1 {
+		return usageErrorf("Invalid index. Must be greater than 0.")
+	}
+	return nil
+}
+
+func (inv *invocation) buildpacksSetCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "buildpacks:set BUILDPACK",
+		Short: "set new app buildpack, overwriting into list of buildpacks if necessary",
+		Long:  "Set the buildpack (a git URL, a local directory on the server, or a built-in name such as heroku/python) at --index (default 1), replacing the one there.",
+		Args:  exactArgs(1),
+	}
+	f := addBuildpackFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return inv.changeBuildpacks(cmd, f, args[0], "set", func(bps []string, i int) []string {
+			if i < len(bps) {
+				bps[i] = args[0]
+				return bps
+			}
+			return append(bps, args[0])
+		})
+	}
+	return cmd
+}
+
+func (inv *invocation) buildpacksAddCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "buildpacks:add BUILDPACK",
+		Short: "add new app buildpack, inserting into list of buildpacks if necessary",
+		Long:  "Add a buildpack at the end of the list, or at --index.",
+		Args:  exactArgs(1),
+	}
+	f := addBuildpackFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return inv.changeBuildpacks(cmd, f, args[0], "added", func(bps []string, i int) []string {
+			if f.index == 0 {
+				i = len(bps)
+			}
+			return slices.Insert(bps, min(i, len(bps)), args[0])
+		})
+	}
+	return cmd
+}
+
+// changeBuildpacks adds or sets buildpack at the flags' index (0-based
+// i given to change) and shows the new list.
+func (inv *invocation) changeBuildpacks(cmd *cobra.Command, f *buildpackFlags, buildpack, action string, change func(bps []string, i int) []string) error {
+	if err := f.check(cmd); err != nil {
+		return err
+	}
+	c, app, err := inv.clientAndApp(f.appFlags)
+	if err != nil {
+		return err
+	}
+	installed, err := c.Buildpacks(inv.ctx, app)
+	if err != nil {
+		return err
+	}
+	bps := buildpackURLs(installed)
+	if slices.Contains(bps, buildpack) {
+		return userErrorf("The buildpack %s is already set on your app.", buildpack)
+	}
+	return inv.saveBuildpacks(c, f, app, change(bps, max(f.index-1, 0)), action)
+}
+
+func (inv *invocation) buildpacksRemoveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "buildpacks:remove [BUILDPACK]",
+		Short: "remove a buildpack set on the app",
+		Long:  "Remove a buildpack, named or at --index.",
+		Args:  maxArgs(1),
+	}
+	f := addBuildpackFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := f.check(cmd); err != nil {
+			return err
+		}
+		buildpack := firstArg(args)
+		switch {
+		case buildpack != "" && f.index != 0:
+			return usageErrorf("Please choose either index or Buildpack URL, but not both.")
+		case buildpack == "" && f.index == 0:
+			return usageErrorf("Usage: bulut buildpacks:remove [BUILDPACK_URL].\nMust specify a buildpack to remove, either by index or URL.")
+		}
+		c, app, err := inv.clientAndApp(f.appFlags)
+		if err != nil {
+			return err
+		}
+		installed, err := c.Buildpacks(inv.ctx, app)
+		if err != nil {
+			return err
+		}
+		bps := buildpackURLs(installed)
+		i := f.index - 1
+		switch {
+		case len(bps) == 0:
+			return userErrorf("No buildpacks were found. Next release on %s will detect buildpacks normally.", appLabel(app))
+		case buildpack != "":
+			if i = slices.Index(bps, buildpack); i < 0 {
+				return userErrorf("Buildpack not found. Nothing was removed.")
+			}
+		case i >= len(bps) && len(bps) == 1:
+			return userErrorf("Invalid index. Only valid value is 1.")
+		case i >= len(bps):
+			return userErrorf("Invalid index. Please choose a value between 1 and %d", len(bps))
+		}
+		return inv.saveBuildpacks(c, f, app, slices.Delete(bps, i, i+1), "removed")
+	}
+	return cmd
+}
+
+func (inv *invocation) buildpacksClearCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "buildpacks:clear",
+		Short: "clear all buildpacks set on the app",
+		Args:  noArgs(),
+	}
+	f := addAppFlags(cmd)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		if _, err := c.SetBuildpacks(inv.ctx, app, nil); err != nil {
+			return err
+		}
+		inv.printf("Buildpacks cleared. Next release on %s will detect buildpacks normally.\n", appLabel(app))
+		return nil
+	}
+	return cmd
+}
+
+// saveBuildpacks stores an app's new buildpack list and tells what the
+// next release will use, as Heroku's CLI.
+func (inv *invocation) saveBuildpacks(c *client.Client, f *buildpackFlags, app string, bps []string, action string) error {
+	saved, err := c.SetBuildpacks(inv.ctx, app, bps)
+	if err != nil {
+		return err
+	}
+	bps = buildpackURLs(saved)
+	push := "git push " + cmp.Or(f.remote, defaultRemote) + " main"
+	switch len(bps) {
+	case 0:
+		inv.printf("Buildpack %s. Next release on %s will detect buildpacks normally.\n", action, appLabel(app))
+	case 1:
+		inv.printf("Buildpack %s. Next release on %s will use %s.\n", action, appLabel(app), bps[0])
+		inv.printf("Run %s to create a new release using this buildpack.\n", push)
+	default:
+		inv.printf("Buildpack %s. Next release on %s will use:\n", action, appLabel(app))
+		inv.printBuildpacks(bps, "  ")
+		inv.printf("Run %s to create a new release using these buildpacks.\n", push)
+	}
+	return nil
+}
+
+// printBuildpacks prints one buildpack alone, several numbered.
+func (inv *invocation) printBuildpacks(bps []string, indent string) {
+	if len(bps) == 1 {
+		inv.println(indent + bps[0])
+		return
+	}
+	for i, bp := range bps {
+		inv.printf("%s%d. %s\n", indent, i+1, bp)
+	}
+}
+
+// buildpackURLs returns installations' URLs in order.
+func buildpackURLs(bps []*client.BuildpackInstallation) []string {
+	sorted := slices.Clone(bps)
+	slices.SortStableFunc(sorted, func(a, b *client.BuildpackInstallation) int { return a.Ordinal - b.Ordinal })
+	urls := make([]string, len(sorted))
+	for i, bp := range sorted {
+		urls[i] = bp.Buildpack.URL
+	}
+	return urls
+}

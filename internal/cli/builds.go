@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/bulut-bulut/bulut/client"
+	"github.com/spf13/cobra"
+)
+
+func (inv *invocation) buildsCommands() []*cobra.Command {
+	return []*cobra.Command{inv.buildsCommand(), inv.buildsOutputCommand()}
+}
+
+func (inv *invocation) buildsCommand() *cobra.Command {
+	var asJSON bool
+	var num int
+	cmd := &cobra.Command{
+		Use:     "builds",
+		Aliases: []string{"builds:list"},
+		Short:   "list the builds of an app",
+		Args:    noArgs(),
+	}
+	f := addAppFlags(cmd)
+	addJSONFlag(cmd, &asJSON)
+	cmd.Flags().IntVarP(&num, "num", "n", defaultListSize, "number of builds to show")
+	cmd.RunE = func(*cobra.Command, []string) error {
+		if num < 1 {
+			return usageErrorf("--num must be at least 1.")
+		}
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		builds, err := c.Builds(inv.ctx, app, num)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return inv.printJSON(append([]*client.Build{}, builds...))
+		}
+		if len(builds) == 0 {
+			inv.printf("%s has no builds.\n", appLabel(app))
+			return nil
+		}
+		inv.printHeader(appLabel(app) + " Builds")
+		now := time.Now()
+		rows := make([][]string, len(builds))
+		for i, b := range builds {
+			version := ""
+			if b.SourceBlob.Version != nil {
+				version = *b.SourceBlob.Version
+			}
+			rows[i] = []string{b.ID, formatAgo(b.CreatedAt, now), b.User.Email, b.Status, version}
+		}
+		inv.printTable(rows)
+		return nil
+	}
+	return cmd
+}
+
+func (inv *invocation) buildsOutputCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "builds:output [BUILD_ID]",
+		Short: "stream the output of a build",
+		Long:  "Print a build's output (the newest build's by default), following it until the build ends.",
+		Args:  maxArgs(1),
+	}
+	f := addAppFlags(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		var b *client.Build
+		if id := firstArg(args); id != "" {
+			if b, err = c.Build(inv.ctx, app, id); err != nil {
+				return err
+			}
+		} else {
+			builds, err := c.Builds(inv.ctx, app, 1)
+			if err != nil {
+				return err
+			}
+			if len(builds) == 0 {
+				return userErrorf("%s has no builds.", appLabel(app))
+			}
+			b = builds[0]
+		}
+		body, err := c.OpenStream(inv.ctx, b.OutputStreamURL)
+		if err != nil {
+			return err
+		}
+		defer body.Close()
+		if _, err := io.Copy(inv.env.Stdout, body); err != nil && !errors.Is(err, io.EOF) {
+			if inv.ctx.Err() != nil {
+				return inv.ctx.Err()
+			}
+			return userErrorf("The build's output stream was cut: %v", err)
+		}
+		return nil
+	}
+	return cmd
+}
