@@ -25,6 +25,9 @@ func idBound(s string) (any, bool) { return strings.ToLower(s), true }
 // versionBound reads a release version bound, "5" or "v5", as an integer
 // so that v10 sorts after v9.
 func versionBound(s string) (any, bool) {
+	if s == "0" || s == "v0" {
+		return 0, true
+	}
 	v, ok := parseVersion(s)
 	return v, ok
 }

@@ -38,6 +38,12 @@ func services(db *sqlite.DB) storetest.Services {
 		Authorizations: authz,
 		LoginSessions:  authz,
 		Apps:           sqlite.NewAppService(db),
+		Releases:       sqlite.NewReleaseService(db),
+		ConfigVars:     sqlite.NewConfigVarService(db),
+		Slugs:          sqlite.NewSlugService(db),
+		Builds:         sqlite.NewBuildService(db),
+		Formations:     sqlite.NewFormationService(db),
+		Buildpacks:     sqlite.NewBuildpackService(db),
 		SetNow:         func(now func() time.Time) { db.Now = now },
 	}
 }
@@ -227,4 +233,122 @@ func TestDB_SecretsHashed(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("closed")
+}
+
+// TestDB_DeleteAppCascades checks that deleting an app deletes its rows in
+// every table of deploys, and only its rows.
+func TestDB_DeleteAppCascades(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bulut.db")
+	s := services(openDB(t, path))
+	acct, err := s.Accounts.CreateAccount(ctx, "alice@example.com", storetest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := bulut.NewContextWithAccount(ctx, acct)
+	var apps []*bulut.App
+	for _, name := range []string{"doomed-app", "other-app"} {
+		app, err := s.Apps.CreateApp(actx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, app)
+		v := "bar"
+		if _, _, err := s.ConfigVars.UpdateConfigVars(actx, name, map[string]*string{"FOO": &v}); err != nil {
+			t.Fatal(err)
+		}
+		slug := &bulut.Slug{ProcessTypes: map[string]string{"web": "serve", "worker": "work"}}
+		if err := s.Slugs.CreateSlug(actx, name, slug); err != nil {
+			t.Fatal(err)
+		}
+		rel, err := s.Releases.CreateRelease(actx, name, slug.ID, "Deploy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &bulut.Build{SourceVersion: "abc"}
+		if err := s.Builds.CreateBuild(actx, name, b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Builds.UpdateBuild(actx, b.ID, bulut.BuildUpdate{SlugID: &slug.ID, ReleaseID: &rel.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Buildpacks.SetBuildpacks(actx, name, []string{"heroku/python", "heroku/procfile"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables := []string{"releases", "config_vars", "slugs", "builds", "formations", "buildpack_installations"}
+	raw := rawDB(t, path)
+	count := func(table, appID string) int {
+		t.Helper()
+		var n int
+		if err := raw.QueryRow(`SELECT count(*) FROM `+table+` WHERE app_id = ?`, appID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := map[string]int{}
+	for _, table := range tables {
+		if before[table] = count(table, apps[0].ID); before[table] == 0 || count(table, apps[1].ID) != before[table] {
+			t.Fatalf("%s: %d rows for the first app, %d for the second; want the same, not 0", table, before[table], count(table, apps[1].ID))
+		}
+	}
+	if _, err := s.Apps.DeleteApp(actx, apps[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range tables {
+		if n := count(table, apps[0].ID); n != 0 {
+			t.Errorf("%s: %d rows of the deleted app remain", table, n)
+		}
+		if n := count(table, apps[1].ID); n != before[table] {
+			t.Errorf("%s: the other app has %d rows, want %d", table, n, before[table])
+		}
+	}
+}
+
+// TestDB_ReopenDeploys checks that releases, config and formation survive
+// closing the database.
+func TestDB_ReopenDeploys(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bulut.db")
+	db := openDB(t, path)
+	s := services(db)
+	acct, err := s.Accounts.CreateAccount(ctx, "alice@example.com", storetest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := bulut.NewContextWithAccount(ctx, acct)
+	if _, err := s.Apps.CreateApp(actx, "my-app"); err != nil {
+		t.Fatal(err)
+	}
+	slug := &bulut.Slug{ProcessTypes: map[string]string{"web": "serve"}}
+	if err := s.Slugs.CreateSlug(actx, "my-app", slug); err != nil {
+		t.Fatal(err)
+	}
+	v := "1"
+	if _, _, err := s.ConfigVars.UpdateConfigVars(actx, "my-app", map[string]*string{"A": &v}); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := s.Releases.CreateRelease(actx, "my-app", slug.ID, "Deploy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = services(openDB(t, path))
+	got, err := s.Releases.FindRelease(actx, "my-app", "v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != rel.ID || got.SlugID != slug.ID || got.ConfigVars["A"] != "1" || !got.Current || !got.CreatedAt.Equal(rel.CreatedAt) {
+		t.Fatalf("release after reopening = %+v, want %+v", got, rel)
+	}
+	f, err := s.Formations.FindFormation(actx, "my-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f) != 1 || f[0].Type != "web" || f[0].Quantity != 1 || f[0].Command != "serve" {
+		t.Fatalf("formation after reopening = %+v", f)
+	}
 }

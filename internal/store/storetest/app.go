@@ -31,6 +31,7 @@ func appTests() []group {
 			{"ErrNameTakenByOtherAccount", testCreateAppErrNameTakenByOtherAccount},
 			{"ErrNoAccount", testCreateAppErrNoAccount},
 			{"ConcurrentSameName", testCreateAppConcurrentSameName},
+			{"InitialRelease", testCreateAppInitialRelease},
 		}},
 		{"AppService_Find", []test{
 			{"ByName", testFindAppByName},
@@ -56,6 +57,7 @@ func appTests() []group {
 			{"ErrNotFound", testDeleteAppErrNotFound},
 			{"ErrOtherAccount", testDeleteAppErrOtherAccount},
 			{"ErrNoAccount", testDeleteAppErrNoAccount},
+			{"RemovesDeploys", testDeleteAppRemovesDeploys},
 		}},
 		{"AppService_FindApps", []test{
 			{"OwnAppsOnly", testFindAppsOwnAppsOnly},

@@ -27,6 +27,12 @@ type Services struct {
 	Authorizations bulut.AuthorizationService
 	LoginSessions  bulut.LoginSessionService
 	Apps           bulut.AppService
+	Releases       bulut.ReleaseService
+	ConfigVars     bulut.ConfigVarService
+	Slugs          bulut.SlugService
+	Builds         bulut.BuildService
+	Formations     bulut.FormationService
+	Buildpacks     bulut.BuildpackService
 	// SetNow replaces the store's clock (for expiry tests). Tests that need
 	// it are skipped when it is nil.
 	SetNow func(func() time.Time)
@@ -48,6 +54,12 @@ func groups() []group {
 	all = append(all, authorizationTests()...)
 	all = append(all, loginSessionTests()...)
 	all = append(all, appTests()...)
+	all = append(all, releaseTests()...)
+	all = append(all, configVarTests()...)
+	all = append(all, slugTests()...)
+	all = append(all, buildTests()...)
+	all = append(all, formationTests()...)
+	all = append(all, buildpackTests()...)
 	return all
 }
 
