@@ -181,8 +181,9 @@ def markers_of(spec):
     return " and ".join("(%s)" % m if " or " in m else m for m in markers)
 
 
-def requirement_line(name, spec):
-    """One requirements.txt line for a Pipfile [packages] entry or a Pipfile.lock entry."""
+def requirement_line(name, spec, build_dir):
+    """One requirements.txt line for a Pipfile [packages] entry or a Pipfile.lock entry (local
+    paths made absolute: pip runs elsewhere)."""
     if not isinstance(spec, dict):
         return name + version_spec(spec)
     extras = spec.get("extras") or []
@@ -203,9 +204,7 @@ def requirement_line(name, spec):
                 return "-e %s%segg=%s%s" % (url, sep, name, ex)
             return "%s%s @ %s%s" % (name, ex, url, " ; " + marker if marker else "")
     if "path" in spec:
-        path = str(spec["path"])
-        if not path.startswith((".", "/")):
-            path = "./" + path
+        path = os.path.normpath(os.path.join(build_dir, str(spec["path"])))
         if editable:
             return "-e %s%s" % (path, ex)
         return "%s%s%s" % (path, ex, " ; " + marker if marker else "")
@@ -281,10 +280,10 @@ def prepare(kind, build_dir, out_dir, key_parts):
             raise Failure("Pipfile: [packages] must be a table")
         lines = source_options(doc.get("source"))
         for name in sorted(packages, key=str.lower):
-            lines.append(requirement_line(name, packages[name]))
+            lines.append(requirement_line(name, packages[name], build_dir))
         if any(is_local(l) for l in lines):
             result["local"] = "1"
-        out = os.path.join(out_dir, "Pipfile-requirements.txt")
+        out = os.path.join(out_dir, "Pipfile-packages.txt")
         write(out, lines)
         result["plain"] = out
         parts.append("\n".join(lines).encode())
@@ -305,17 +304,17 @@ def prepare(kind, build_dir, out_dir, key_parts):
                 raise Failure("Pipfile.lock: the entry for %s is not an object" % name)
             pinned = str(e.get("version") or "").startswith("==")
             if pinned and e.get("hashes") and not any(k in e for k in VCS + ("path", "file")):
-                line = requirement_line(name, dict((k, v) for k, v in e.items() if k != "hashes"))
+                line = requirement_line(name, dict((k, v) for k, v in e.items() if k != "hashes"), build_dir)
                 hashed.append(line + " " + " ".join("--hash=" + h for h in e["hashes"]))
             else:
-                plain.append(requirement_line(name, e))
+                plain.append(requirement_line(name, e, build_dir))
         if any(is_local(l) for l in plain):
             result["local"] = "1"
         if hashed:
             result["hashed"] = os.path.join(out_dir, "Pipfile.lock-hashed.txt")
             write(result["hashed"], opts + hashed)
         if plain:
-            result["plain"] = os.path.join(out_dir, "Pipfile.lock-plain.txt")
+            result["plain"] = os.path.join(out_dir, "Pipfile.lock-other.txt")
             write(result["plain"], opts + plain)
         parts.append("\n".join(opts + hashed + ["--"] + plain).encode())
     else:
