@@ -610,3 +610,30 @@ func TestPythonPackageManagerErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPythonCompileHooks: the app's bin/pre_compile and bin/post_compile run, with its config
+// vars, before anything else and at the end; a failing hook fails the build.
+func TestPythonCompileHooks(t *testing.T) {
+	build, envDir := t.TempDir(), t.TempDir()
+	pyWriteFiles(t, build, map[string]string{
+		"bin/pre_compile":  "#!/bin/sh\necho \"pre $GREETING\"\necho 'click' > later.txt\n",
+		"bin/post_compile": "#!/bin/sh\necho post\npython -c 'import sys; print(sys.prefix)' > prefix.txt\n",
+		"requirements.txt": "",
+	})
+	pyWriteFiles(t, envDir, map[string]string{"GREETING": "hello"})
+	r := pyCompile(t, build, t.TempDir(), envDir, pyEnv("PIP_NO_INDEX=1"))
+	pyMustSucceed(t, r)
+	pyMustContain(t, "stdout", r.stdout, "-----> Running pre-compile hook\n       pre hello\n", "-----> Running post-compile hook\n       post\n")
+	if strings.Index(r.stdout, "pre-compile") > strings.Index(r.stdout, "Installing Python") {
+		t.Errorf("pre_compile ran late:\n%s", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(build, "prefix.txt")); strings.TrimSpace(string(b)) != filepath.Join(build, ".heroku/python") {
+		t.Errorf("post_compile's python: %q", b)
+	}
+
+	pyWriteFiles(t, build, map[string]string{"bin/post_compile": "#!/bin/sh\nexit 3\n"})
+	r = pyCompile(t, build, t.TempDir(), envDir, pyEnv("PIP_NO_INDEX=1"))
+	if r.code == 0 || !strings.Contains(r.stderr, " !     The app's bin/post_compile hook failed") {
+		t.Errorf("a failing hook: %s", r)
+	}
+}

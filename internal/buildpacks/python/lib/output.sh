@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Output in Heroku's style: "-----> " steps, details indented by 7 spaces, warnings and errors
 # on stderr prefixed with " !     ".
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # sets PYTHON_* for bin/compile
 # Finding the Python interpreters installed on this machine and choosing one for an app.
 
 # python_list: prints "X.Y.Z PATH" for every Python 3 interpreter found, newest first; one line
@@ -49,7 +50,7 @@ python_list() {
 # of X.Y (PYTHON_FALLBACK=1). Returns 1 when nothing fits.
 python_choose() {
 	local req=$1 list=$2 ver path
-	PYTHON_VERSION= PYTHON_BIN= PYTHON_FALLBACK=
+	PYTHON_VERSION='' PYTHON_BIN='' PYTHON_FALLBACK=''
 	local minor=$req
 	[[ $req =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] && minor=${req%.*}
 	while read -r ver path; do
