@@ -26,7 +26,7 @@ python_list() {
 		done
 	done
 	local dirs=() IFS=:
-	for dir in $PATH; do dirs+=("$dir"); done
+	for dir in ${PATH:-}; do dirs+=("$dir"); done
 	unset IFS
 	dirs+=(/usr/local/bin /usr/bin)
 	for dir in "${dirs[@]}"; do
