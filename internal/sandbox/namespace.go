@@ -1,0 +1,234 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+)
+
+// probeNamespace checks that this process may make a private mount
+// namespace and mount a tmpfs in it.
+func probeNamespace() error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		if err := syscall.Unshare(syscall.CLONE_NEWNS); err != nil {
+			errc <- err
+			return
+		}
+		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_SLAVE, ""); err != nil {
+			errc <- err
+			return
+		}
+		errc <- syscall.Mount("bulut-probe", os.TempDir(), "tmpfs", 0, "size=4k")
+	}()
+	return <-errc
+}
+
+// startNamespace prepares the sandbox's mount namespace on a locked OS
+// thread and starts the command from that thread, so the child is born in
+// the namespace. The thread is discarded afterwards: no other goroutine
+// ever runs with its view of the file system.
+func (c *Cmd) startNamespace() error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+		errc <- c.setupNamespace()
+	}()
+	return <-errc
+}
+
+// Host top-level directories that stay writable inside (device nodes, proc
+// files).
+var writableTop = []string{"dev", "proc"}
+
+func (c *Cmd) setupNamespace() error {
+	s := &c.spec
+	root := filepath.Clean(s.TmpDir)
+
+	if err := syscall.Unshare(syscall.CLONE_NEWNS); err != nil {
+		return fmt.Errorf("unshare: %w", err)
+	}
+	// Mounts from the host still reach us; ours never reach the host.
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_SLAVE, ""); err != nil {
+		return fmt.Errorf("make / a slave mount: %w", err)
+	}
+	// Open every source (in the new namespace: mount(2) binds only mounts
+	// of the caller's namespace) before the tmpfs root covers TmpDir, and
+	// bind them through their descriptors.
+	var fds []int
+	defer func() {
+		for _, fd := range fds {
+			syscall.Close(fd)
+		}
+	}()
+	open := func(p string) (string, bool, error) {
+		fd, err := syscall.Open(p, oPath|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return "", false, &os.PathError{Op: "open", Path: p, Err: err}
+		}
+		fds = append(fds, fd)
+		var st syscall.Stat_t
+		if err := syscall.Fstat(fd, &st); err != nil {
+			return "", false, err
+		}
+		return "/proc/self/fd/" + strconv.Itoa(fd), st.Mode&syscall.S_IFMT == syscall.S_IFDIR, nil
+	}
+	appSrc, isDir, err := open(s.AppDir)
+	if err != nil {
+		return err
+	} else if !isDir {
+		return fmt.Errorf("%s is not a directory", s.AppDir)
+	}
+	tmpSrc, isDir, err := open(root)
+	if err != nil {
+		return err
+	} else if !isDir {
+		return fmt.Errorf("%s is not a directory", root)
+	}
+	type bindSrc struct {
+		Bind
+		src   string
+		isDir bool
+	}
+	binds := make([]bindSrc, len(s.Binds))
+	for i, b := range s.Binds {
+		src, isDir, err := open(b.Source)
+		if err != nil {
+			return err
+		}
+		binds[i] = bindSrc{Bind{b.Source, path.Clean(b.Target), b.ReadOnly}, src, isDir}
+	}
+	slices.SortStableFunc(binds, func(a, b bindSrc) int {
+		return strings.Count(a.Target, "/") - strings.Count(b.Target, "/")
+	})
+	top, err := os.ReadDir("/")
+	if err != nil {
+		return err
+	}
+
+	const rootFlags = syscall.MS_NOSUID | syscall.MS_NODEV
+	if err := syscall.Mount("bulut-sandbox", root, "tmpfs", rootFlags, "mode=0755,size=1m,nr_inodes=4096"); err != nil {
+		return fmt.Errorf("mount tmpfs root: %w", err)
+	}
+	for _, e := range top {
+		name := e.Name()
+		if name == "app" || name == "tmp" || "/"+name == root {
+			continue
+		}
+		hostPath, inside := "/"+name, filepath.Join(root, name)
+		switch t := e.Type(); {
+		case t&os.ModeSymlink != 0:
+			target, err := os.Readlink(hostPath)
+			if err != nil {
+				continue
+			}
+			if err := os.Symlink(target, inside); err != nil {
+				return err
+			}
+		case t.IsDir():
+			if err := bind(hostPath, inside, true, !slices.Contains(writableTop, name)); err != nil {
+				return err
+			}
+		case t.IsRegular():
+			if err := bind(hostPath, inside, false, true); err != nil {
+				return err
+			}
+		}
+	}
+	if err := bind(appSrc, filepath.Join(root, "app"), true, false); err != nil {
+		return err
+	}
+	// Not recursive: the tmpfs root covering TmpDir would come along.
+	if err := os.Mkdir(filepath.Join(root, "tmp"), 0o755); err != nil {
+		return err
+	}
+	if err := syscall.Mount(tmpSrc, filepath.Join(root, "tmp"), "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind mount /tmp: %w", err)
+	}
+	for _, b := range binds {
+		if err := bind(b.src, filepath.Join(root, b.Target), b.isDir, b.ReadOnly); err != nil {
+			return fmt.Errorf("bind %s at %s: %w", b.Source, b.Target, err)
+		}
+	}
+	// Nothing may be added to the root itself.
+	if err := syscall.Mount("", root, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|rootFlags, ""); err != nil {
+		return fmt.Errorf("remount root read-only: %w", err)
+	}
+	if c.mntNS, err = os.Readlink("/proc/thread-self/ns/mnt"); err != nil {
+		return err
+	}
+	c.cmd.SysProcAttr.Chroot = root
+	return c.cmd.Start()
+}
+
+// bind mounts src (recursively) at target, creating the mount point, and
+// makes it read-only (with everything under it) if asked.
+func bind(src, target string, isDir, readOnly bool) error {
+	if isDir {
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return err
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	if err := syscall.Mount(src, target, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind mount %s: %w", target, err)
+	}
+	if readOnly {
+		return setReadOnly(target)
+	}
+	return nil
+}
+
+const oPath = 0x200000 // O_PATH
+
+// mount_setattr(2) (Linux 5.12): the same number on every architecture.
+const (
+	sysMountSetattr = 442
+	atRecursive     = 0x8000
+	mountAttrRdonly = 0x1
+)
+
+type mountAttr struct {
+	attrSet, attrClr, propagation, usernsFD uint64
+}
+
+// setReadOnly makes the mount at p and every mount below it read-only.
+func setReadOnly(p string) error {
+	pb, err := syscall.BytePtrFromString(p)
+	if err != nil {
+		return err
+	}
+	attr := mountAttr{attrSet: mountAttrRdonly}
+	atFDCWD := -100
+	_, _, errno := syscall.Syscall6(sysMountSetattr, uintptr(atFDCWD), uintptr(unsafe.Pointer(pb)), atRecursive,
+		uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr), 0)
+	runtime.KeepAlive(pb)
+	if errno == 0 {
+		return nil
+	}
+	if !errors.Is(errno, syscall.ENOSYS) {
+		return fmt.Errorf("make %s read-only: %w", p, errno)
+	}
+	// Older kernels: the top mount only.
+	if err := syscall.Mount("", p, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		return fmt.Errorf("make %s read-only: %w", p, err)
+	}
+	return nil
+}

@@ -1,0 +1,325 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var testEnv = []string{"PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG=C.UTF-8"}
+
+// modes returns the modes this machine can test.
+func modes(t *testing.T) []string {
+	ms := []string{}
+	if os.Geteuid() == 0 && probeNamespace() == nil {
+		ms = append(ms, ModeNamespace)
+	}
+	if probeUserNamespace() == nil {
+		ms = append(ms, ModeUserNamespace)
+	}
+	if len(ms) == 0 {
+		t.Log("no namespaces here: only mode none is tested")
+	}
+	return ms
+}
+
+type fixture struct {
+	app, tmp, data string
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	d := t.TempDir()
+	f := fixture{app: filepath.Join(d, "app"), tmp: filepath.Join(d, "tmp"), data: filepath.Join(d, "data")}
+	for _, p := range []string{f.app, f.tmp, f.data} {
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+func run(t *testing.T, mode string, s Spec) (string, error) {
+	t.Helper()
+	if s.Env == nil {
+		s.Env = testEnv
+	}
+	c := Command(context.Background(), s)
+	c.mode = mode
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	err := c.Run()
+	return out.String(), err
+}
+
+func listRoot(t *testing.T) []string {
+	t.Helper()
+	ents, err := os.ReadDir("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestSandbox_View(t *testing.T) {
+	for _, mode := range modes(t) {
+		t.Run(mode, func(t *testing.T) {
+			before := listRoot(t)
+			f := newFixture(t)
+			os.WriteFile(filepath.Join(f.app, "hello"), []byte("hi from app\n"), 0o644)
+			os.WriteFile(filepath.Join(f.data, "ro.txt"), []byte("ro data\n"), 0o644)
+			rw := t.TempDir()
+			script := `set -u
+cat /app/hello
+pwd
+echo written > /app/written
+echo tmpfile > /tmp/private
+cat /data/ro.txt
+(echo x > /data/nope) 2>/dev/null && echo DATA-WRITABLE
+echo y > /cache/yes
+touch /usr/bulut-test 2>/dev/null && echo USR-WRITABLE
+mkdir /bulut-stray 2>/dev/null && echo ROOT-WRITABLE
+echo z > /dev/null && echo devnull-ok
+test -d /proc/self && echo proc-ok
+cd /app && pwd -P
+`
+			out, err := run(t, mode, Spec{
+				AppDir: f.app, TmpDir: f.tmp,
+				Binds: []Bind{{Source: f.data, Target: "/data", ReadOnly: true}, {Source: rw, Target: "/cache"}},
+				Args:  []string{"bash", "-c", script},
+			})
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out)
+			}
+			want := "hi from app\n/app\nro data\ndevnull-ok\nproc-ok\n/app\n"
+			if out != want {
+				t.Errorf("output:\n%s\nwant:\n%s", out, want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(f.app, "written")); string(b) != "written\n" {
+				t.Errorf("write to /app did not land in the app dir: %q", b)
+			}
+			if b, _ := os.ReadFile(filepath.Join(f.tmp, "private")); string(b) != "tmpfile\n" {
+				t.Errorf("/tmp is not TmpDir: %q", b)
+			}
+			if _, err := os.Stat("/tmp/private"); err == nil {
+				t.Errorf("/tmp/private appeared on the host")
+			}
+			if b, _ := os.ReadFile(filepath.Join(rw, "yes")); string(b) != "y\n" {
+				t.Errorf("rw bind: %q", b)
+			}
+			if _, err := os.Stat("/usr/bulut-test"); err == nil {
+				os.Remove("/usr/bulut-test")
+				t.Errorf("/usr/bulut-test appeared on the host")
+			}
+			if after := listRoot(t); !slices.Equal(before, after) {
+				t.Errorf("host / changed:\nbefore %q\nafter  %q", before, after)
+			}
+			// The tmpfs root was mounted over TmpDir only inside.
+			if ents, _ := os.ReadDir(f.tmp); len(ents) != 1 {
+				t.Errorf("TmpDir holds %d entries, want 1", len(ents))
+			}
+		})
+	}
+}
+
+func TestSandbox_None(t *testing.T) {
+	f := newFixture(t)
+	s := Spec{AppDir: f.app, TmpDir: f.tmp, Binds: []Bind{{Source: f.data, Target: "/data"}}}
+	if got := s.hostPath("/app/bin/x"); got != filepath.Join(f.app, "bin/x") {
+		t.Errorf("hostPath /app/bin/x = %s", got)
+	}
+	if got := s.hostPath("/data"); got != f.data {
+		t.Errorf("hostPath /data = %s", got)
+	}
+	if got := s.hostPath("/usr/bin"); got != "/usr/bin" {
+		t.Errorf("hostPath /usr/bin = %s", got)
+	}
+	s.Args = []string{"sh", "-c", `pwd; echo "$TMPDIR"; echo w > written`}
+	out, err := run(t, ModeNone, s)
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	if want := f.app + "\n" + f.tmp + "\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(f.app, "written")); err != nil {
+		t.Error(err)
+	}
+}
+
+// marked reports the pids whose command line holds marker.
+func marked(marker string) []string {
+	var pids []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(b), marker) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+func waitGone(t *testing.T, marker string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for len(marked(marker)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes left running: %v", marked(marker))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestSandbox_CancelKillsTree(t *testing.T) {
+	for _, mode := range append(modes(t), ModeNone) {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t)
+			marker := "731" + strconv.Itoa(len(mode))
+			ctx, cancel := context.WithCancel(context.Background())
+			c := Command(ctx, Spec{AppDir: f.app, TmpDir: f.tmp, Env: testEnv,
+				Args: []string{"bash", "-c", "sleep 1" + marker + " & (sleep 2" + marker + " &) ; echo started; wait"}})
+			c.mode = mode
+			var out syncBuffer
+			c.Stdout = &out
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(out.String(), "started") || len(marked(marker)) < 2 {
+				if time.Now().After(deadline) {
+					c.Kill()
+					t.Fatalf("not started: %q", out.String())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			start := time.Now()
+			cancel()
+			err := c.Wait()
+			if err == nil || !strings.Contains(err.Error(), "context canceled") {
+				t.Errorf("Wait = %v, want a context error", err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Wait took %v after cancel", d)
+			}
+			waitGone(t, marker)
+		})
+	}
+}
+
+func TestSandbox_LeftoversKilled(t *testing.T) {
+	for _, mode := range modes(t) {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t)
+			marker := "842" + strconv.Itoa(len(mode))
+			start := time.Now()
+			// setsid leaves the process group: only the namespace finds it.
+			out, err := run(t, mode, Spec{AppDir: f.app, TmpDir: f.tmp,
+				Args: []string{"bash", "-c", "setsid sleep 3" + marker + " & echo bye"}})
+			if err != nil || out != "bye\n" {
+				t.Fatalf("run = %q, %v", out, err)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("run took %v: a background process held it", d)
+			}
+			if mode == ModeNamespace {
+				waitGone(t, marker)
+			}
+			for _, pid := range marked(marker) {
+				exec.Command("kill", "-9", pid).Run()
+			}
+		})
+	}
+}
+
+func TestSandbox_ExitStatusAndStdin(t *testing.T) {
+	for _, mode := range append(modes(t), ModeNone) {
+		t.Run(mode, func(t *testing.T) {
+			f := newFixture(t)
+			c := Command(context.Background(), Spec{AppDir: f.app, TmpDir: f.tmp, Env: testEnv,
+				Args: []string{"bash", "-c", "tr a-z A-Z; echo err >&2; exit 3"}})
+			c.mode = mode
+			var stdout, stderr bytes.Buffer
+			c.Stdin, c.Stdout, c.Stderr = strings.NewReader("hello\n"), &stdout, &stderr
+			err := c.Run()
+			var ee *exec.ExitError
+			if !errorsAs(err, &ee) || ee.ExitCode() != 3 {
+				t.Errorf("Run = %v, want exit status 3", err)
+			}
+			if stdout.String() != "HELLO\n" || stderr.String() != "err\n" {
+				t.Errorf("stdout %q stderr %q", stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+func TestSandbox_Errors(t *testing.T) {
+	f := newFixture(t)
+	for _, s := range []Spec{
+		{AppDir: f.app, TmpDir: f.tmp},
+		{AppDir: f.app, Args: []string{"true"}},
+		{AppDir: f.app, TmpDir: f.tmp, Args: []string{"true"}, Binds: []Bind{{Source: f.data, Target: "/app/x"}}},
+		{AppDir: f.app, TmpDir: f.tmp, Args: []string{"no-such-command-here"}, Env: testEnv},
+	} {
+		if err := Command(context.Background(), s).Run(); err == nil {
+			t.Errorf("Run(%+v) succeeded", s)
+		}
+	}
+	for _, mode := range modes(t) {
+		_, err := run(t, mode, Spec{AppDir: f.app, TmpDir: f.tmp, Args: []string{"/app/missing"}})
+		if err == nil {
+			t.Errorf("%s: running a missing file succeeded", mode)
+		}
+	}
+}
+
+// TestSandbox_Overhead measures the cost of one sandboxed command.
+func TestSandbox_Overhead(t *testing.T) {
+	for _, mode := range append(modes(t), ModeNone) {
+		f := newFixture(t)
+		const n = 20
+		start := time.Now()
+		for range n {
+			if out, err := run(t, mode, Spec{AppDir: f.app, TmpDir: f.tmp, Args: []string{"/bin/true"}}); err != nil {
+				t.Fatal(err, out)
+			}
+		}
+		per := time.Since(start) / n
+		t.Logf("%s: %v per command", mode, per)
+		if mode == ModeNamespace && per > 20*time.Millisecond {
+			t.Errorf("%s: %v per command, want a few ms", mode, per)
+		}
+	}
+}
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
