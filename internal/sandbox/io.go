@@ -103,7 +103,11 @@ func (c *Cmd) waitCopying() {
 	}()
 	select {
 	case <-done:
+		c.closeReadEnds()
 	case <-time.After(copyGrace):
+		// Closing the read ends ends the copying: no write to the caller's
+		// writers may happen after Wait returns.
+		c.closeReadEnds()
+		<-done
 	}
-	c.closeReadEnds()
 }

@@ -14,23 +14,39 @@ import (
 	"unsafe"
 )
 
+// onDiscardedThread runs f on an OS thread of its own that exits after f
+// (so whatever f changes in the thread, such as its mount namespace, never
+// reaches another goroutine), and returns f's error.
+func onDiscardedThread(f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		if syscall.Gettid() == syscall.Getpid() {
+			// The main thread can't exit: the runtime would park it, in
+			// f's namespace, for good. Hold it (so the next goroutine
+			// can't land on it) and use another thread.
+			errc <- onDiscardedThread(f)
+			runtime.UnlockOSThread()
+			return
+		}
+		errc <- f()
+		// Not unlocked: the thread exits with this goroutine.
+	}()
+	return <-errc
+}
+
 // probeNamespace checks that this process may make a private mount
 // namespace and mount a tmpfs in it.
 func probeNamespace() error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+	return onDiscardedThread(func() error {
 		if err := syscall.Unshare(syscall.CLONE_NEWNS); err != nil {
-			errc <- err
-			return
+			return err
 		}
 		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_SLAVE, ""); err != nil {
-			errc <- err
-			return
+			return err
 		}
-		errc <- syscall.Mount("bulut-probe", os.TempDir(), "tmpfs", 0, "size=4k")
-	}()
-	return <-errc
+		return syscall.Mount("bulut-probe", os.TempDir(), "tmpfs", 0, "size=4k")
+	})
 }
 
 // startNamespace prepares the sandbox's mount namespace on a locked OS
@@ -38,12 +54,7 @@ func probeNamespace() error {
 // the namespace. The thread is discarded afterwards: no other goroutine
 // ever runs with its view of the file system.
 func (c *Cmd) startNamespace() error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		errc <- c.setupNamespace()
-	}()
-	return <-errc
+	return onDiscardedThread(c.setupNamespace)
 }
 
 // Host top-level directories that stay writable inside (device nodes, proc

@@ -57,7 +57,8 @@ type Spec struct {
 	// TmpDir is an existing host directory backing the private /tmp (e.g.
 	// a scratch directory inside the data dir). Required.
 	TmpDir string
-	// Binds are extra mounts; targets may not be / or under /app or /tmp.
+	// Binds are extra mounts; targets may not be /, /app or under it, or
+	// /tmp itself. A target under /tmp makes its mount point in TmpDir.
 	Binds []Bind
 	// Env is the command's whole environment.
 	Env []string
@@ -71,7 +72,7 @@ type Spec struct {
 // Path returns the path a command must be given for p, a path as seen
 // inside the sandbox (/app/..., /tmp/..., a bind target): p itself, or in
 // mode "none" the host path that stands for it.
-func (s *Spec) Path(p string) string {
+func (s Spec) Path(p string) string {
 	if Mode() != ModeNone {
 		return p
 	}
@@ -79,7 +80,7 @@ func (s *Spec) Path(p string) string {
 }
 
 // hostPath maps a path inside the sandbox to the host path it shows.
-func (s *Spec) hostPath(p string) string {
+func (s Spec) hostPath(p string) string {
 	p = path.Clean(p)
 	best, bestSrc := "", ""
 	consider := func(target, src string) {
@@ -137,7 +138,8 @@ type Cmd struct {
 	mode string
 	cmd  *exec.Cmd
 
-	mntNS      string // "mnt:[inode]" of the sandbox's namespace (mode namespace)
+	mntNS      string        // "mnt:[inode]" of the sandbox's namespace
+	nsFound    chan struct{} // closed once mntNS is known (or never will be)
 	childEnds  []*os.File
 	extraFiles []*os.File // closed after Start
 	readEnds   []*os.File
@@ -187,7 +189,7 @@ func (c *Cmd) Start() error {
 	}
 	for _, b := range s.Binds {
 		t := path.Clean(b.Target)
-		if !path.IsAbs(t) || t == "/" || t == "/app" || strings.HasPrefix(t, "/app/") || t == "/tmp" || strings.HasPrefix(t, "/tmp/") {
+		if !path.IsAbs(t) || t == "/" || t == "/app" || strings.HasPrefix(t, "/app/") || t == "/tmp" {
 			return fmt.Errorf("sandbox: bad bind target %q", b.Target)
 		}
 	}
@@ -247,6 +249,10 @@ func (c *Cmd) Start() error {
 	}
 	c.startCopying()
 	c.done = make(chan struct{})
+	if c.mode == ModeUserNamespace {
+		c.nsFound = make(chan struct{})
+		go c.findNamespace()
+	}
 	if c.ctx.Done() != nil {
 		go func() {
 			select {
@@ -267,6 +273,9 @@ func (c *Cmd) Wait() error {
 		return errors.New("sandbox: not started or already waited")
 	}
 	c.waited = true
+	if c.nsFound != nil {
+		<-c.nsFound
+	}
 	err := c.cmd.Wait()
 	close(c.done)
 	c.killRest()
@@ -284,6 +293,9 @@ func (c *Cmd) Kill() {
 	}
 	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 	c.cmd.Process.Kill()
+	if c.nsFound != nil {
+		<-c.nsFound
+	}
 	c.killNamespace()
 }
 
@@ -293,10 +305,45 @@ func (c *Cmd) killRest() {
 	c.killNamespace()
 }
 
+// findNamespace notes the mount namespace the command's process enters
+// (unshare makes it and then execs the script), so that what the command
+// leaves behind can be found even after leaving the process group.
+func (c *Cmd) findNamespace() {
+	defer close(c.nsFound)
+	p := fmt.Sprintf("/proc/%d/ns/mnt", c.cmd.Process.Pid)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
+		ns, err := os.Readlink(p)
+		if err != nil {
+			return // gone (or a zombie) before we saw it
+		}
+		if !isHostNamespace(ns) {
+			c.mntNS = ns
+			return
+		}
+	}
+}
+
+// isHostNamespace reports whether ns is (or may be) a mount namespace of
+// processes outside any sandbox: this process's, its main thread's or
+// init's. Only an ns known to be none of them is ever scanned for
+// processes to kill.
+func isHostNamespace(ns string) bool {
+	if ns == "" {
+		return true
+	}
+	for _, p := range []string{"/proc/self/ns/mnt", "/proc/thread-self/ns/mnt", "/proc/1/ns/mnt"} {
+		if host, err := os.Readlink(p); err == nil && host == ns {
+			return true
+		}
+	}
+	self, err := os.Readlink("/proc/self/ns/mnt")
+	return err != nil || self == ""
+}
+
 // killNamespace kills every process in the sandbox's mount namespace,
 // including any that left the process group.
 func (c *Cmd) killNamespace() {
-	if c.mntNS == "" {
+	if isHostNamespace(c.mntNS) {
 		return
 	}
 	self := os.Getpid()

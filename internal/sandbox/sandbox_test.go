@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -90,6 +92,7 @@ echo tmpfile > /tmp/private
 cat /data/ro.txt
 (echo x > /data/nope) 2>/dev/null && echo DATA-WRITABLE
 echo y > /cache/yes
+cat /tmp/cache/yes
 touch /usr/bulut-test 2>/dev/null && echo USR-WRITABLE
 mkdir /bulut-stray 2>/dev/null && echo ROOT-WRITABLE
 echo z > /dev/null && echo devnull-ok
@@ -98,13 +101,13 @@ cd /app && pwd -P
 `
 			out, err := run(t, mode, Spec{
 				AppDir: f.app, TmpDir: f.tmp,
-				Binds: []Bind{{Source: f.data, Target: "/data", ReadOnly: true}, {Source: rw, Target: "/cache"}},
+				Binds: []Bind{{Source: f.data, Target: "/data", ReadOnly: true}, {Source: rw, Target: "/cache"}, {Source: rw, Target: "/tmp/cache"}},
 				Args:  []string{"bash", "-c", script},
 			})
 			if err != nil {
 				t.Fatalf("run: %v\n%s", err, out)
 			}
-			want := "hi from app\n/app\nro data\ndevnull-ok\nproc-ok\n/app\n"
+			want := "hi from app\n/app\nro data\ny\ndevnull-ok\nproc-ok\n/app\n"
 			if out != want {
 				t.Errorf("output:\n%s\nwant:\n%s", out, want)
 			}
@@ -128,8 +131,8 @@ cd /app && pwd -P
 				t.Errorf("host / changed:\nbefore %q\nafter  %q", before, after)
 			}
 			// The tmpfs root was mounted over TmpDir only inside.
-			if ents, _ := os.ReadDir(f.tmp); len(ents) != 1 {
-				t.Errorf("TmpDir holds %d entries, want 1", len(ents))
+			if ents, _ := os.ReadDir(f.tmp); len(ents) != 2 {
+				t.Errorf("TmpDir holds %d entries, want 2 (private, cache)", len(ents))
 			}
 		})
 	}
@@ -235,12 +238,7 @@ func TestSandbox_LeftoversKilled(t *testing.T) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("run took %v: a background process held it", d)
 			}
-			if mode == ModeNamespace {
-				waitGone(t, marker)
-			}
-			for _, pid := range marked(marker) {
-				exec.Command("kill", "-9", pid).Run()
-			}
+			waitGone(t, marker)
 		})
 	}
 }
@@ -272,6 +270,7 @@ func TestSandbox_Errors(t *testing.T) {
 		{AppDir: f.app, TmpDir: f.tmp},
 		{AppDir: f.app, Args: []string{"true"}},
 		{AppDir: f.app, TmpDir: f.tmp, Args: []string{"true"}, Binds: []Bind{{Source: f.data, Target: "/app/x"}}},
+		{AppDir: f.app, TmpDir: f.tmp, Args: []string{"true"}, Binds: []Bind{{Source: f.data, Target: "/tmp"}}},
 		{AppDir: f.app, TmpDir: f.tmp, Args: []string{"no-such-command-here"}, Env: testEnv},
 	} {
 		if err := Command(context.Background(), s).Run(); err == nil {
@@ -322,4 +321,55 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// mainThreadTID is the thread onDiscardedThread's function ran on when
+// called from the main thread (package init runs on it).
+var mainThreadTID, mainThreadErr = func() (int, error) {
+	tid := 0
+	err := onDiscardedThread(func() error {
+		tid = syscall.Gettid()
+		return nil
+	})
+	return tid, err
+}()
+
+func TestOnDiscardedThread_NotMainThread(t *testing.T) {
+	if mainThreadErr != nil || mainThreadTID == 0 || mainThreadTID == syscall.Getpid() {
+		t.Errorf("ran on thread %d (pid %d): %v", mainThreadTID, syscall.Getpid(), mainThreadErr)
+	}
+}
+
+func TestKillNamespace_NeverTheHost(t *testing.T) {
+	host, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		t.Skip(err)
+	}
+	if !isHostNamespace(host) || !isHostNamespace("") {
+		t.Fatal("the host namespace is not recognised")
+	}
+	sleeper := exec.Command("sleep", "61.25")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sleeper.Process.Kill()
+	c := &Cmd{mntNS: host}
+	c.killNamespace()
+	time.Sleep(20 * time.Millisecond)
+	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("a host process was killed: %v", err)
+	}
+	// The main thread and this thread are still in the host namespace
+	// after sandboxes ran.
+	for _, mode := range modes(t) {
+		f := newFixture(t)
+		if out, err := run(t, mode, Spec{AppDir: f.app, TmpDir: f.tmp, Args: []string{"/bin/true"}}); err != nil {
+			t.Fatal(err, out)
+		}
+	}
+	for _, p := range []string{"/proc/self/ns/mnt", "/proc/thread-self/ns/mnt", fmt.Sprintf("/proc/self/task/%d/ns/mnt", os.Getpid())} {
+		if ns, _ := os.Readlink(p); ns != host {
+			t.Errorf("%s = %s, want %s", p, ns, host)
+		}
+	}
 }
