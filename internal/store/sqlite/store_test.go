@@ -352,3 +352,72 @@ func TestDB_ReopenDeploys(t *testing.T) {
 		t.Fatalf("formation after reopening = %+v", f)
 	}
 }
+
+// TestDB_MigrateExistingApps checks that apps made before the deploys
+// migration get their v1 Initial release.
+func TestDB_MigrateExistingApps(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bulut.db")
+	raw := rawDB(t, path)
+	schema, err := os.ReadFile("migrations/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const created = "2026-01-02T03:04:05.000000Z"
+	for _, q := range []string{
+		string(schema),
+		`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY)`,
+		`INSERT INTO schema_migrations (name) VALUES ('0001_init.sql')`,
+		`INSERT INTO accounts (id, email, password_hash, created_at, updated_at) VALUES
+			('0b5e4a4e-1c0e-4d8e-9d1a-1a2b3c4d5e6f', 'alice@example.com', 'x', '` + created + `', '` + created + `')`,
+		`INSERT INTO apps (id, name, owner_id, region, stack, created_at, updated_at) VALUES
+			('1c6f5b5f-2d1f-4e9f-8e2b-2b3c4d5e6f70', 'old-app', '0b5e4a4e-1c0e-4d8e-9d1a-1a2b3c4d5e6f', 'local', 'heroku-24', '` + created + `', '` + created + `'),
+			('2d706c60-3e20-4fa0-9f3c-3c4d5e6f7081', 'old-app-2', '0b5e4a4e-1c0e-4d8e-9d1a-1a2b3c4d5e6f', 'local', 'heroku-24', '` + created + `', '` + created + `')`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	s := services(openDB(t, path))
+	acct, err := s.Accounts.FindAccountByID(ctx, "0b5e4a4e-1c0e-4d8e-9d1a-1a2b3c4d5e6f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := bulut.NewContextWithAccount(ctx, acct)
+	var ids []string
+	for _, app := range []string{"old-app", "old-app-2"} {
+		rs, _, err := s.Releases.FindReleases(actx, app, bulut.ListRange{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rs) != 1 {
+			t.Fatalf("%s has %d releases after migrating, want 1", app, len(rs))
+		}
+		r := rs[0]
+		if r.Version != 1 || r.Description != "Initial release" || !r.Current || r.SlugID != "" || len(r.ConfigVars) != 0 ||
+			r.UserID != acct.ID || r.UserEmail != acct.Email || r.CreatedAt.Format(time.RFC3339) != "2026-01-02T03:04:05Z" {
+			t.Fatalf("%s: release %+v, want v1 Initial release by alice at the app's creation", app, r)
+		}
+		if !bulut.IsID(r.ID) {
+			t.Fatalf("release ID %q is not a UUID", r.ID)
+		}
+		if got, err := s.Releases.FindRelease(actx, app, r.ID); err != nil || got.Version != 1 {
+			t.Fatalf("FindRelease by the migrated ID: %+v, %v", got, err)
+		}
+		ids = append(ids, r.ID)
+		// The next release is v2.
+		v := "1"
+		_, rel, err := s.ConfigVars.UpdateConfigVars(actx, app, map[string]*string{"A": &v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel.Version != 2 {
+			t.Fatalf("%s: next release is v%d, want v2", app, rel.Version)
+		}
+	}
+	if ids[0] == ids[1] {
+		t.Fatal("migrated releases share an ID")
+	}
+}

@@ -76,3 +76,10 @@ CREATE TABLE buildpack_installations (
 	url     TEXT NOT NULL,
 	PRIMARY KEY (app_id, ordinal)
 ) WITHOUT ROWID;
+
+-- Apps made before releases existed get their v1, as new apps do.
+INSERT INTO releases (id, app_id, version, description, slug_id, status, user_id, user_email, config_vars, created_at, updated_at)
+SELECT lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+		substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+	apps.id, 1, 'Initial release', NULL, 'succeeded', apps.owner_id, accounts.email, '{}', apps.created_at, apps.created_at
+FROM apps JOIN accounts ON accounts.id = apps.owner_id;
