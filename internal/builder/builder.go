@@ -182,6 +182,28 @@ func (b *Builder) endLog(buildID string, l *buildLog) {
 	l.finish()
 }
 
+// tmpBinds makes directories of the host's /tmp that the server's
+// environment points buildpacks at (PIP_FIND_LINKS) visible, read-only, in
+// the sandbox's private /tmp.
+func (b *Builder) tmpBinds() []sandbox.Bind {
+	var binds []sandbox.Bind
+	for _, kv := range b.cfg.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		if k != "PIP_FIND_LINKS" {
+			continue
+		}
+		for _, p := range strings.Fields(v) {
+			p = strings.TrimPrefix(p, "file://")
+			if c := filepath.Clean(p); strings.HasPrefix(c, "/tmp/") && !strings.HasPrefix(c, filepath.Clean(b.cfg.DataDir)+"/") {
+				if fi, err := os.Stat(c); err == nil && fi.IsDir() {
+					binds = append(binds, sandbox.Bind{Source: c, Target: c, ReadOnly: true})
+				}
+			}
+		}
+	}
+	return binds
+}
+
 // hostEnv is the environment for commands the builder runs itself.
 func (b *Builder) hostEnv() []string {
 	env := slices.Clone(b.cfg.Env)
@@ -270,6 +292,7 @@ type run struct {
 	out *output
 
 	scratch, appDir, tmpDir, cacheDir string
+	cacheBound                        bool // the cache is bound at /tmp/cache, not moved there
 	env                               []string
 	bps                               []*buildpack
 	lang                              string // the buildpack at work, for "failed to compile X app"
@@ -296,8 +319,8 @@ func (r *run) run() (*bulut.Release, error) {
 	r.env = append(r.b.hostEnv(), "STACK="+stack, "SOURCE_VERSION="+r.d.Commit)
 
 	r.scratch = filepath.Join(b.cfg.DataDir, "builds", r.rec.ID)
-	r.appDir = filepath.Join(r.scratch, "app")
-	r.tmpDir = filepath.Join(r.scratch, "tmp")
+	r.appDir = filepath.Join(r.scratch, "root", "app")
+	r.tmpDir = filepath.Join(r.scratch, "root", "tmp")
 	r.cacheDir = b.CacheDir(app.ID)
 	for _, dir := range []string{r.appDir, filepath.Join(r.tmpDir, "env"), filepath.Join(r.tmpDir, "buildpacks"), r.cacheDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -332,7 +355,9 @@ func (r *run) run() (*bulut.Release, error) {
 	if err := r.writeEnvDir(); err != nil {
 		return nil, err
 	}
+	restoreCache := r.borrowCache()
 	defaults, err := r.compile()
+	restoreCache()
 	if err != nil {
 		return nil, err
 	}
@@ -495,6 +520,39 @@ func firstLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// borrowCache moves the app's cache dir to the build's /tmp/cache, on the
+// same mount as /app in the sandbox, so that buildpacks can hard-link
+// between them (a cached virtualenv restored in no time); the returned
+// function moves it back. Where it can't be moved it is bound there.
+func (r *run) borrowCache() func() {
+	inside := filepath.Join(r.tmpDir, "cache")
+	if fi, err := os.Lstat(r.cacheDir); err != nil || !fi.IsDir() {
+		removeAll(r.cacheDir)
+		if err := os.MkdirAll(r.cacheDir, 0o755); err != nil {
+			r.log.Warn("make cache dir", "err", err)
+		}
+	}
+	if err := os.Rename(r.cacheDir, inside); err != nil {
+		r.log.Debug("cache bound, not moved", "err", err)
+		r.cacheBound = true
+		return func() {}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			if fi, err := os.Lstat(inside); err != nil || !fi.IsDir() {
+				// The build replaced it: start afresh.
+				removeAll(inside)
+				os.MkdirAll(r.cacheDir, 0o755)
+				return
+			}
+			if err := os.Rename(inside, r.cacheDir); err != nil {
+				r.log.Error("put the build cache back", "err", err)
+			}
+		})
+	}
+}
+
 // writeEnvDir writes the app's config vars, one file each.
 func (r *run) writeEnvDir() error {
 	vars, err := r.b.cfg.Services.ConfigVars.FindConfigVars(r.ctx, r.d.App.ID)
@@ -517,11 +575,15 @@ func (r *run) writeEnvDir() error {
 // as the sandbox sees them.
 func (r *run) spec(args ...string) sandbox.Spec {
 	s := sandbox.Spec{
-		AppDir: r.appDir,
-		TmpDir: r.tmpDir,
-		Binds:  []sandbox.Bind{{Source: r.cacheDir, Target: cacheDirInside}},
-		Env:    r.env,
-		Dir:    buildDirInside,
+		RootDir: filepath.Dir(r.appDir),
+		AppDir:  r.appDir,
+		TmpDir:  r.tmpDir,
+		Binds:   r.b.tmpBinds(),
+		Env:     r.env,
+		Dir:     buildDirInside,
+	}
+	if r.cacheBound {
+		s.Binds = append(s.Binds, sandbox.Bind{Source: r.cacheDir, Target: cacheDirInside})
 	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "/") {

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -686,7 +688,7 @@ func TestOpenBuildOutput_Follow(t *testing.T) {
 		got += string(buf[:n])
 	}
 	// Open the gate: the build's private /tmp is its scratch tmp dir.
-	tmp := filepath.Join(e.dir, "data", "builds", b.ID, "tmp")
+	tmp := filepath.Join(e.dir, "data", "builds", b.ID, "root", "tmp")
 	if err := os.MkdirAll(filepath.Join(tmp, "gate"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -840,4 +842,88 @@ func (s *memBlobs) DeleteBlob(ctx context.Context, key string) error {
 	defer s.mu.Unlock()
 	delete(s.m, key)
 	return nil
+}
+
+// wheelhouse makes a directory of wheels for Flask and gunicorn (PyPI is
+// not reachable) or skips the test.
+func wheelhouse(t *testing.T) string {
+	t.Helper()
+	tool, _ := filepath.Abs("../../../shared/tools/make-wheelhouse")
+	if _, err := os.Stat(tool); err != nil {
+		t.Skip("no wheelhouse tool:", err)
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command(tool, "--out", dir, "--seed-app").CombinedOutput(); err != nil {
+		t.Skipf("make-wheelhouse --seed-app: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// TestDeploy_Flask builds the Heroku tutorial-shaped Flask app twice (cold,
+// then with a warm cache) and serves / from the slug at /app.
+func TestDeploy_Flask(t *testing.T) {
+	wh := wheelhouse(t)
+	e := newEnv(t, func(c *builder.Config) { c.Env = append(c.Env, "PIP_FIND_LINKS="+wh, "PIP_NO_INDEX=1") })
+	app := files{
+		"Pipfile":     "[[source]]\nurl = \"https://pypi.org/simple\"\nverify_ssl = true\nname = \"pypi\"\n\n[packages]\nflask = \"*\"\ngunicorn = \"*\"\n\n[requires]\npython_version = \"3.9\"\n",
+		"runtime.txt": "python-3.9.0\n",
+		"Procfile":    "web: gunicorn app:app\n",
+		"app.py":      "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef hello():\n    return 'Hello from Flask at ' + __file__\n",
+	}
+	start := time.Now()
+	rel, out := e.mustDeploy(app)
+	cold := time.Since(start)
+	wantLines(t, out, "-----> Python app detected\n", "       Procfile declares types -> web\n", "       Released v2\n")
+	start = time.Now()
+	rel, out = e.mustDeploy(app)
+	warm := time.Since(start)
+	t.Logf("Flask app: cold build %v, warm build %v", cold, warm)
+	wantLines(t, out, "       Released v3\n")
+
+	dir, slug := e.unpackSlug(rel)
+	port := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var log syncBuffer
+	c := sandbox.Command(ctx, sandbox.Spec{
+		AppDir: dir, TmpDir: t.TempDir(), Env: append(buildEnv(), fmt.Sprintf("PORT=%d", port), "HOME=/app"),
+		Args: []string{"bash", "-c", "for f in /app/.profile.d/*.sh; do . \"$f\"; done; exec " + slug.ProcessTypes["web"]},
+	})
+	c.Stdout, c.Stderr = &log, &log
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Wait()
+	defer cancel()
+	body := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/", port), &log)
+	if body != "Hello from Flask at /app/app.py" {
+		t.Errorf("GET / = %q", body)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func httpGet(t *testing.T, url string, log *syncBuffer) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v\n%s", url, err, log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -63,7 +63,10 @@ var writableTop = []string{"dev", "proc"}
 
 func (c *Cmd) setupNamespace() error {
 	s := &c.spec
-	root := filepath.Clean(s.TmpDir)
+	root, tmpfsRoot := filepath.Clean(s.TmpDir), s.RootDir == ""
+	if !tmpfsRoot {
+		root = filepath.Clean(s.RootDir)
+	}
 
 	if err := syscall.Unshare(syscall.CLONE_NEWNS); err != nil {
 		return fmt.Errorf("unshare: %w", err)
@@ -93,17 +96,20 @@ func (c *Cmd) setupNamespace() error {
 		}
 		return "/proc/self/fd/" + strconv.Itoa(fd), st.Mode&syscall.S_IFMT == syscall.S_IFDIR, nil
 	}
-	appSrc, isDir, err := open(s.AppDir)
-	if err != nil {
-		return err
-	} else if !isDir {
-		return fmt.Errorf("%s is not a directory", s.AppDir)
-	}
-	tmpSrc, isDir, err := open(root)
-	if err != nil {
-		return err
-	} else if !isDir {
-		return fmt.Errorf("%s is not a directory", root)
+	var appSrc, tmpSrc string
+	if tmpfsRoot {
+		var isDir bool
+		var err error
+		if appSrc, isDir, err = open(s.AppDir); err != nil {
+			return err
+		} else if !isDir {
+			return fmt.Errorf("%s is not a directory", s.AppDir)
+		}
+		if tmpSrc, isDir, err = open(root); err != nil {
+			return err
+		} else if !isDir {
+			return fmt.Errorf("%s is not a directory", root)
+		}
 	}
 	type bindSrc struct {
 		Bind
@@ -125,10 +131,17 @@ func (c *Cmd) setupNamespace() error {
 	if err != nil {
 		return err
 	}
+	// The host directory holding the root (if any) first: binding it
+	// later would copy the mounts made below the root so far.
+	slices.SortStableFunc(top, func(a, b os.DirEntry) int {
+		return boolInt(!strings.HasPrefix(root, "/"+a.Name()+"/")) - boolInt(!strings.HasPrefix(root, "/"+b.Name()+"/"))
+	})
 
 	const rootFlags = syscall.MS_NOSUID | syscall.MS_NODEV
-	if err := syscall.Mount("bulut-sandbox", root, "tmpfs", rootFlags, "mode=0755,size=1m,nr_inodes=4096"); err != nil {
-		return fmt.Errorf("mount tmpfs root: %w", err)
+	if tmpfsRoot {
+		if err := syscall.Mount("bulut-sandbox", root, "tmpfs", rootFlags, "mode=0755,size=1m,nr_inodes=4096"); err != nil {
+			return fmt.Errorf("mount tmpfs root: %w", err)
+		}
 	}
 	for _, e := range top {
 		name := e.Name()
@@ -142,7 +155,7 @@ func (c *Cmd) setupNamespace() error {
 			if err != nil {
 				continue
 			}
-			if err := os.Symlink(target, inside); err != nil {
+			if err := os.Symlink(target, inside); err != nil && !(os.IsExist(err) && !tmpfsRoot) {
 				return err
 			}
 		case t.IsDir():
@@ -155,30 +168,41 @@ func (c *Cmd) setupNamespace() error {
 			}
 		}
 	}
-	if err := bind(appSrc, filepath.Join(root, "app"), true, false); err != nil {
-		return err
-	}
-	// Not recursive: the tmpfs root covering TmpDir would come along.
-	if err := os.Mkdir(filepath.Join(root, "tmp"), 0o755); err != nil {
-		return err
-	}
-	if err := syscall.Mount(tmpSrc, filepath.Join(root, "tmp"), "", syscall.MS_BIND, ""); err != nil {
-		return fmt.Errorf("bind mount /tmp: %w", err)
+	if tmpfsRoot {
+		if err := bind(appSrc, filepath.Join(root, "app"), true, false); err != nil {
+			return err
+		}
+		// Not recursive: the tmpfs root covering TmpDir would come along.
+		if err := os.Mkdir(filepath.Join(root, "tmp"), 0o755); err != nil {
+			return err
+		}
+		if err := syscall.Mount(tmpSrc, filepath.Join(root, "tmp"), "", syscall.MS_BIND, ""); err != nil {
+			return fmt.Errorf("bind mount /tmp: %w", err)
+		}
 	}
 	for _, b := range binds {
 		if err := bind(b.src, filepath.Join(root, b.Target), b.isDir, b.ReadOnly); err != nil {
 			return fmt.Errorf("bind %s at %s: %w", b.Source, b.Target, err)
 		}
 	}
-	// Nothing may be added to the root itself.
-	if err := syscall.Mount("", root, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|rootFlags, ""); err != nil {
-		return fmt.Errorf("remount root read-only: %w", err)
+	if tmpfsRoot {
+		// Nothing may be added to the root itself.
+		if err := syscall.Mount("", root, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|rootFlags, ""); err != nil {
+			return fmt.Errorf("remount root read-only: %w", err)
+		}
 	}
 	if c.mntNS, err = os.Readlink("/proc/thread-self/ns/mnt"); err != nil {
 		return err
 	}
 	c.cmd.SysProcAttr.Chroot = root
 	return c.cmd.Start()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // bind mounts src (recursively) at target, creating the mount point, and

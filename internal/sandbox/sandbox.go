@@ -57,6 +57,14 @@ type Spec struct {
 	// TmpDir is an existing host directory backing the private /tmp (e.g.
 	// a scratch directory inside the data dir). Required.
 	TmpDir string
+	// RootDir, if set, is a host directory used as the sandbox's root
+	// instead of a fresh tmpfs; AppDir and TmpDir must then be its
+	// subdirectories app and tmp. /app and /tmp (and what is under them,
+	// not bound elsewhere) are then one mount, so hard links between them
+	// work (a build cache under /tmp and the build dir, say). Mount points
+	// for the host's directories are made in it (and left there), and the
+	// root stays writable.
+	RootDir string
 	// Binds are extra mounts; targets may not be /, /app or under it, or
 	// /tmp itself. A target under /tmp makes its mount point in TmpDir.
 	Binds []Bind
@@ -186,6 +194,9 @@ func (c *Cmd) Start() error {
 	}
 	if s.AppDir == "" || s.TmpDir == "" {
 		return errors.New("sandbox: AppDir and TmpDir are required")
+	}
+	if s.RootDir != "" && (filepath.Clean(s.AppDir) != filepath.Join(s.RootDir, "app") || filepath.Clean(s.TmpDir) != filepath.Join(s.RootDir, "tmp")) {
+		return errors.New("sandbox: with a RootDir, AppDir and TmpDir must be RootDir/app and RootDir/tmp")
 	}
 	for _, b := range s.Binds {
 		t := path.Clean(b.Target)

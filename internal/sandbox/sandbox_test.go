@@ -373,3 +373,48 @@ func TestKillNamespace_NeverTheHost(t *testing.T) {
 		}
 	}
 }
+
+func TestSandbox_RootDir(t *testing.T) {
+	for _, mode := range modes(t) {
+		t.Run(mode, func(t *testing.T) {
+			before := listRoot(t)
+			root := filepath.Join(t.TempDir(), "root")
+			app, tmp := filepath.Join(root, "app"), filepath.Join(root, "tmp")
+			os.MkdirAll(app, 0o755)
+			os.MkdirAll(filepath.Join(tmp, "cache"), 0o755)
+			os.WriteFile(filepath.Join(tmp, "cache", "big"), []byte("cached"), 0o644)
+			data := t.TempDir()
+			os.WriteFile(filepath.Join(data, "d"), []byte("data\n"), 0o644)
+			script := `ln /tmp/cache/big /app/big && echo linked
+cat /app/big; echo
+pwd
+cat /data/d
+touch /usr/bulut-test 2>/dev/null && echo USR-WRITABLE
+test -x /bin/sh && echo bin-ok
+`
+			for i := range 2 { // twice: the mount points are there the second time
+				os.Remove(filepath.Join(app, "big"))
+				out, err := run(t, mode, Spec{RootDir: root, AppDir: app, TmpDir: tmp,
+					Binds: []Bind{{Source: data, Target: "/data", ReadOnly: true}},
+					Args:  []string{"bash", "-c", script}})
+				if err != nil {
+					t.Fatalf("run %d: %v\n%s", i, err, out)
+				}
+				if want := "linked\ncached\n/app\ndata\nbin-ok\n"; out != want {
+					t.Errorf("run %d printed:\n%s\nwant:\n%s", i, out, want)
+				}
+			}
+			if after := listRoot(t); !slices.Equal(before, after) {
+				t.Errorf("host / changed:\nbefore %q\nafter  %q", before, after)
+			}
+			if _, err := os.Stat("/usr/bulut-test"); err == nil {
+				os.Remove("/usr/bulut-test")
+				t.Error("/usr/bulut-test appeared on the host")
+			}
+		})
+	}
+	f := newFixture(t)
+	if err := Command(context.Background(), Spec{RootDir: t.TempDir(), AppDir: f.app, TmpDir: f.tmp, Args: []string{"true"}}).Run(); err == nil {
+		t.Error("a RootDir that does not hold AppDir and TmpDir was accepted")
+	}
+}

@@ -80,16 +80,24 @@ func (c *Cmd) userNamespaceCmd(argv0, dir string) (*exec.Cmd, error) {
 		return nil, errors.New("sandbox: command path contains '='")
 	}
 	t := func(name string) string { return shq(tools[name]) }
-	root := filepath.Clean(s.TmpDir)
+	root, tmpfsRoot := filepath.Clean(s.TmpDir), s.RootDir == ""
+	if !tmpfsRoot {
+		root = filepath.Clean(s.RootDir)
+	}
 	var fstab, script strings.Builder
 	line := func(src, target, typ, opts string) {
 		fmt.Fprintf(&fstab, "%s %s %s %s 0 0\n", fstabEscape(src), fstabEscape(filepath.Join(root, target)), typ, opts)
 	}
-	line("bulut-sandbox", "/", "tmpfs", "mode=0755,size=1m,nr_inodes=4096,nosuid,nodev")
+	if tmpfsRoot {
+		line("bulut-sandbox", "/", "tmpfs", "mode=0755,size=1m,nr_inodes=4096,nosuid,nodev")
+	}
 	top, err := os.ReadDir("/")
 	if err != nil {
 		return nil, err
 	}
+	slices.SortStableFunc(top, func(a, b os.DirEntry) int {
+		return boolInt(!strings.HasPrefix(root, "/"+a.Name()+"/")) - boolInt(!strings.HasPrefix(root, "/"+b.Name()+"/"))
+	})
 	for _, e := range top {
 		name := e.Name()
 		hostPath := "/" + name
@@ -125,8 +133,10 @@ func (c *Cmd) userNamespaceCmd(argv0, dir string) (*exec.Cmd, error) {
 		srcs[p] = "/proc/self/fd/" + strconv.Itoa(fd)
 		fd++
 	}
-	openSrc(s.AppDir)
-	openSrc(root)
+	if tmpfsRoot {
+		openSrc(s.AppDir)
+		openSrc(root)
+	}
 	binds := slices.Clone(s.Binds)
 	slices.SortStableFunc(binds, func(a, b Bind) int {
 		return strings.Count(path.Clean(a.Target), "/") - strings.Count(path.Clean(b.Target), "/")
@@ -134,8 +144,10 @@ func (c *Cmd) userNamespaceCmd(argv0, dir string) (*exec.Cmd, error) {
 	for _, b := range binds {
 		openSrc(b.Source)
 	}
-	line(srcs[s.AppDir], "/app", "none", "rbind,X-mount.mkdir")
-	line(srcs[root], "/tmp", "none", "bind,X-mount.mkdir") // not rbind: the root covers TmpDir
+	if tmpfsRoot {
+		line(srcs[s.AppDir], "/app", "none", "rbind,X-mount.mkdir")
+		line(srcs[root], "/tmp", "none", "bind,X-mount.mkdir") // not rbind: the root covers TmpDir
+	}
 	var fileBinds []Bind
 	for _, b := range binds {
 		if !isDir(b.Source) {
@@ -158,7 +170,9 @@ func (c *Cmd) userNamespaceCmd(argv0, dir string) (*exec.Cmd, error) {
 		}
 		fmt.Fprintf(&script, "%s -o %s %s %s\n", t("mount"), opts, srcs[b.Source], shq(target))
 	}
-	fmt.Fprintf(&script, "%s -o remount,bind,ro %s\n", t("mount"), shq(root))
+	if tmpfsRoot {
+		fmt.Fprintf(&script, "%s -o remount,bind,ro %s\n", t("mount"), shq(root))
+	}
 	for i := 3; i < fd; i++ {
 		fmt.Fprintf(&script, "exec %d<&-\n", i)
 	}
