@@ -24,6 +24,7 @@ import (
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/builder"
 	"github.com/bulut-bulut/bulut/internal/sandbox"
+	"github.com/bulut-bulut/bulut/internal/store/fsblob"
 	"github.com/bulut-bulut/bulut/internal/store/sqlite"
 )
 
@@ -33,7 +34,7 @@ type env struct {
 	t     *testing.T
 	dir   string
 	svc   bulut.Services
-	blobs *memBlobs
+	blobs *fsblob.Store
 	b     *builder.Builder
 	ctx   context.Context
 	app   *bulut.App
@@ -80,7 +81,7 @@ func newEnv(t *testing.T, configure ...func(*builder.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs := &memBlobs{m: map[string][]byte{}}
+	blobs := fsblob.New(filepath.Join(dir, "blobs"))
 	cfg := builder.Config{
 		Services: svc,
 		Blobs:    blobs,
@@ -808,40 +809,6 @@ func TestDeploy_Go(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("second Go build took %v", d)
 	}
-}
-
-// memBlobs is a BlobStore in memory.
-type memBlobs struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memBlobs) PutBlob(ctx context.Context, key string, r io.Reader) (int64, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return 0, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[key] = b
-	return int64(len(b)), nil
-}
-
-func (s *memBlobs) OpenBlob(ctx context.Context, key string) (io.ReadCloser, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[key]
-	if !ok {
-		return nil, bulut.NotFound("blob")
-	}
-	return io.NopCloser(bytes.NewReader(b)), nil
-}
-
-func (s *memBlobs) DeleteBlob(ctx context.Context, key string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, key)
-	return nil
 }
 
 // wheelhouse makes a directory of wheels for Flask and gunicorn (PyPI is

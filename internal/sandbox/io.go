@@ -28,6 +28,7 @@ func (c *Cmd) setupIO(cmd *exec.Cmd) error {
 		}
 		cmd.Stdin = r
 		c.childEnds = append(c.childEnds, r)
+		c.parentEnds = append(c.parentEnds, w) // closed after Wait, or if Start fails
 		c.copiers = append(c.copiers, func() {
 			io.Copy(w, in)
 			w.Close()
@@ -59,7 +60,7 @@ func (c *Cmd) writerFile(w io.Writer) (*os.File, error) {
 		return nil, err
 	}
 	c.childEnds = append(c.childEnds, wf)
-	c.readEnds = append(c.readEnds, r)
+	c.parentEnds = append(c.parentEnds, r)
 	c.copying.Add(1)
 	c.copiers = append(c.copiers, func() {
 		defer c.copying.Done()
@@ -81,8 +82,8 @@ func (c *Cmd) closeChildEnds(cmd *exec.Cmd) {
 	c.childEnds = nil
 }
 
-func (c *Cmd) closeReadEnds() {
-	for _, f := range c.readEnds {
+func (c *Cmd) closeParentEnds() {
+	for _, f := range c.parentEnds {
 		f.Close()
 	}
 }
@@ -103,11 +104,11 @@ func (c *Cmd) waitCopying() {
 	}()
 	select {
 	case <-done:
-		c.closeReadEnds()
+		c.closeParentEnds()
 	case <-time.After(copyGrace):
 		// Closing the read ends ends the copying: no write to the caller's
 		// writers may happen after Wait returns.
-		c.closeReadEnds()
+		c.closeParentEnds()
 		<-done
 	}
 }

@@ -150,7 +150,7 @@ type Cmd struct {
 	nsFound    chan struct{} // closed once mntNS is known (or never will be)
 	childEnds  []*os.File
 	extraFiles []*os.File // closed after Start
-	readEnds   []*os.File
+	parentEnds []*os.File
 	copiers    []func()
 	copying    sync.WaitGroup
 	done       chan struct{}
@@ -255,7 +255,7 @@ func (c *Cmd) Start() error {
 		f.Close()
 	}
 	if err != nil {
-		c.closeReadEnds()
+		c.closeParentEnds()
 		return fmt.Errorf("sandbox: start %s: %w", s.Args[0], err)
 	}
 	c.startCopying()
