@@ -248,6 +248,9 @@ func (b *Builder) Deploy(ctx context.Context, d bulut.Deploy, out io.Writer) (*b
 				fmt.Fprintln(r.out, line)
 			}
 			log.Info("build failed", "reason", ue.Error(), "took", time.Since(start))
+		} else if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			log.Info("build canceled", "err", err, "took", time.Since(start))
+			r.out.warn("The build was canceled.")
 		} else {
 			log.Error("build failed", "err", err, "took", time.Since(start))
 			r.out.warn("Internal error while building (the server's log has the details).")
