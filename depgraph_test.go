@@ -12,13 +12,13 @@ const module = "github.com/bulut-bulut/bulut"
 
 // leaves are helper packages with no project imports that any package
 // except the root and client may use.
-var leaves = []string{"internal/secret"}
+var leaves = []string{"internal/secret", "internal/sandbox", "internal/buildpacks"}
 
 // components talk to each other only through the root package's
 // interfaces, wired together by internal/server.
 var components = []string{
 	"internal/api", "internal/dashboard", "internal/router", "internal/store/sqlite",
-	"internal/store/storetest",
+	"internal/store/storetest", "internal/store/fsblob", "internal/gitreceive", "internal/builder",
 }
 
 // allowedDeps lists, for each package of the module (relative path; ""
@@ -26,11 +26,13 @@ var components = []string{
 // A package missing here fails the test: place it in the layers first.
 func allowedDeps() map[string][]string {
 	rules := map[string][]string{
-		"":                {},
-		"client":          {""},
-		"internal/config": {},
-		"internal/secret": {},
-		"internal/cli":    {"", "client", "internal/config"},
+		"":                    {},
+		"client":              {""},
+		"internal/config":     {},
+		"internal/secret":     {},
+		"internal/sandbox":    {},
+		"internal/buildpacks": {},
+		"internal/cli":        {"", "client", "internal/config"},
 	}
 	for _, c := range components {
 		rules[c] = append([]string{""}, leaves...)
@@ -40,6 +42,8 @@ func allowedDeps() map[string][]string {
 	rules["internal/testenv"] = append(everything, "internal/server")
 	rules["cmd/bulut"] = append(everything, "internal/server", "internal/cli", "client")
 	rules["bench"] = append(everything, "internal/server", "internal/testenv")
+	// Tools run by tests and benchmarks, not part of the binary.
+	rules["internal/store/storetest"] = []string{""}
 	return rules
 }
 

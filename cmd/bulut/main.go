@@ -24,5 +24,5 @@ func run() int {
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv: os.Getenv, Dir: wd, Hostname: host,
 	}
-	return cli.Run(ctx, env, os.Args[1:], newServerCommand(env))
+	return cli.Run(ctx, env, os.Args[1:], newServerCommand(env), newHookCommand(env))
 }

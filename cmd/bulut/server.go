@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,8 @@ func newServerCommand(env cli.Env) *cobra.Command {
 	home := env.Getenv("HOME")
 	cfg := config.DefaultServer(home)
 	envErr := cfg.ApplyEnv(env.Getenv)
+	cfg.Executable = executable()
+	cfg.Environ = os.Environ()
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "run the platform: API, dashboard, git, router and dynos",

@@ -27,6 +27,15 @@ type Server struct {
 	Signup           string // "open" or "closed"
 	LogLevel         string // "debug", "info", "warn", "error"
 	LogFormat        string // "text" or "json"
+	BuildTimeout     time.Duration
+	MaxSlugSizeMB    int
+
+	// Executable is the bulut binary, which git's hooks run (`bulut hook
+	// pre-receive`), and Environ the server's environment, which builds
+	// take PATH, HOME and package-index settings from. Set by main, not
+	// by flags.
+	Executable string
+	Environ    []string
 }
 
 // DefaultServer returns the embedded defaults for a user whose home
@@ -42,6 +51,8 @@ func DefaultServer(home string) Server {
 		Signup:        "open",
 		LogLevel:      "info",
 		LogFormat:     "text",
+		BuildTimeout:  15 * time.Minute,
+		MaxSlugSizeMB: 500,
 	}
 }
 
@@ -66,6 +77,8 @@ func (s *Server) fields() []field {
 		{flag: "signup", usage: "open: anyone may sign up; closed: only `bulut server admin:create-user`", str: &s.Signup},
 		{flag: "log-level", usage: "debug, info, warn or error", str: &s.LogLevel},
 		{flag: "log-format", usage: "text or json", str: &s.LogFormat},
+		{flag: "build-timeout", usage: "longest a buildpack's compile may run", dur: &s.BuildTimeout},
+		{flag: "max-slug-size", usage: "largest slug a build may make, in MB", num: &s.MaxSlugSizeMB},
 	}
 }
 
@@ -151,6 +164,12 @@ func (s *Server) Validate() error {
 	}
 	if s.FreeDynoHours < 0 {
 		return fmt.Errorf("--free-dyno-hours must not be negative")
+	}
+	if s.BuildTimeout <= 0 {
+		return fmt.Errorf("--build-timeout must be positive")
+	}
+	if s.MaxSlugSizeMB <= 0 {
+		return fmt.Errorf("--max-slug-size must be a positive number of MB")
 	}
 	if s.Signup != "open" && s.Signup != "closed" {
 		return fmt.Errorf("--signup %q: want open or closed", s.Signup)

@@ -51,6 +51,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.page(w, http.StatusNotFound, "no-such-app", nil)
 		return
 	}
+	if app.ReleasedAt != nil {
+		// Deployed, but no dyno serves it yet: Heroku's H14 "No web
+		// processes running".
+		rt.page(w, http.StatusServiceUnavailable, "application-error", nil)
+		return
+	}
 	// Never deployed: Heroku's H81 "Blank app", answered with the welcome
 	// page (status 502, as Heroku's router logs it).
 	rt.page(w, http.StatusBadGateway, "welcome", map[string]string{

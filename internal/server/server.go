@@ -1,6 +1,7 @@
 // Package server is the one place that wires every component of the
-// platform together: it opens the store, builds the API, dashboard and
-// router, and serves them all on one listener, routed by Host.
+// platform together: it opens the store, builds the API, dashboard, git
+// receiver, builder and router, and serves them all on one listener,
+// routed by Host (plus a private unix socket for git's hooks).
 package server
 
 import (
@@ -10,15 +11,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/api"
+	"github.com/bulut-bulut/bulut/internal/builder"
 	"github.com/bulut-bulut/bulut/internal/config"
 	"github.com/bulut-bulut/bulut/internal/dashboard"
+	"github.com/bulut-bulut/bulut/internal/gitreceive"
 	"github.com/bulut-bulut/bulut/internal/router"
+	"github.com/bulut-bulut/bulut/internal/store/fsblob"
 )
 
 // Server is a running platform.
@@ -29,10 +35,15 @@ type Server struct {
 	// Store holds the domain services (available after Open).
 	Store *Store
 
-	listener net.Listener
-	http     *http.Server
-	urls     bulut.URLs
-	done     chan error
+	urls    bulut.URLs
+	addr    string
+	servers []*runningServer // the public listener and the hooks' socket
+}
+
+// runningServer is an http.Server serving a listener.
+type runningServer struct {
+	http *http.Server
+	done chan error
 }
 
 // New returns a server for a validated configuration.
@@ -43,8 +54,8 @@ func New(cfg config.Server, logger *slog.Logger) *Server {
 	return &Server{Config: cfg, Logger: logger}
 }
 
-// Open opens the store and starts serving. It returns once the listener
-// accepts connections.
+// Open opens the store, builds the components and starts serving. It
+// returns once the listeners accept connections.
 func (s *Server) Open() (err error) {
 	defer func() {
 		if err != nil {
@@ -55,34 +66,60 @@ func (s *Server) Open() (err error) {
 	if err := s.Store.Open(); err != nil {
 		return err
 	}
-
-	if s.listener, err = net.Listen("tcp", s.Config.Listen); err != nil {
+	listener, err := net.Listen("tcp", s.Config.Listen)
+	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another bulut server running? choose another port with --listen)", s.Config.Listen, err)
 	}
-	port := s.listener.Addr().(*net.TCPAddr).Port
-	s.urls = bulut.URLs{Scheme: "http", Domain: s.Config.Domain, Port: port}
+	s.urls = bulut.URLs{Scheme: "http", Domain: s.Config.Domain, Port: listener.Addr().(*net.TCPAddr).Port}
 
-	s.http = &http.Server{
-		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.Logger.With("component", "http").Handler(), slog.LevelWarn),
+	key, err := loadSigningKey(filepath.Join(s.Config.DataDir, "signing.key"))
+	if err != nil {
+		listener.Close()
+		return err
 	}
-	s.done = make(chan error, 1)
-	go func() { s.done <- s.http.Serve(s.listener) }()
-	s.Logger.Info("listening", "addr", s.listener.Addr().String(), "domain", s.Config.Domain)
+	services := s.Store.Services()
+	blobs := fsblob.New(filepath.Join(s.Config.DataDir, "blobs"))
+	build := builder.New(builder.Config{
+		Services: services, Blobs: blobs, URLs: s.urls,
+		DataDir:        filepath.Join(s.Config.DataDir, "build"),
+		Env:            s.Config.Environ,
+		CompileTimeout: s.Config.BuildTimeout,
+		MaxSlugSize:    int64(s.Config.MaxSlugSizeMB) << 20,
+		Logger:         s.Logger,
+	})
+	socket := filepath.Join(s.Config.DataDir, "hook.sock")
+	git := gitreceive.New(gitreceive.Config{
+		Apps: services.Apps, Authorizations: services.Authorizations, Deployer: build, URLs: s.urls,
+		ReposDir:    filepath.Join(s.Config.DataDir, "repos"),
+		HooksDir:    filepath.Join(s.Config.DataDir, "hooks"),
+		HookCommand: []string{s.Config.Executable, "hook", "pre-receive"},
+		SocketPath:  socket,
+		Logger:      s.Logger,
+	})
+	if err := git.Open(); err != nil {
+		listener.Close()
+		return err
+	}
+	hooks, err := listenUnix(socket)
+	if err != nil {
+		listener.Close()
+		return err
+	}
+	s.serve(hooks, git.PrivateHandler())
+
+	signupOpen := s.Config.Signup == "open"
+	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
+		BuildOutput: build, Blobs: blobs, SigningKey: key})
+	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
+	apps := router.New(router.Config{Apps: services.Apps, URLs: s.urls, Logger: s.Logger})
+	s.serve(listener, s.route(apiHandler, dash, git, apps))
+	s.Logger.Info("listening", "addr", listener.Addr().String(), "domain", s.Config.Domain)
 	return nil
 }
 
-// handler routes each request by its Host header to the part of the
+// route sends each request, by its Host header, to the part of the
 // platform it addresses.
-func (s *Server) handler() http.Handler {
-	signupOpen := s.Config.Signup == "open"
-	services := s.Store.Services()
-	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
-	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
-	apps := router.New(router.Config{Apps: services.Apps, URLs: s.urls, Logger: s.Logger})
+func (s *Server) route(apiHandler, dash, git, apps http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		part, _ := s.urls.Classify(r.Host)
 		switch part {
@@ -97,11 +134,47 @@ func (s *Server) handler() http.Handler {
 		case bulut.PartDashboard:
 			dash.ServeHTTP(w, r)
 		case bulut.PartGit:
-			http.Error(w, "git push is not available yet on this server", http.StatusNotFound)
+			git.ServeHTTP(w, r)
 		default:
 			apps.ServeHTTP(w, r)
 		}
 	})
+}
+
+func (s *Server) serve(l net.Listener, h http.Handler) {
+	rs := &runningServer{
+		http: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          slog.NewLogLogger(s.Logger.With("component", "http").Handler(), slog.LevelWarn),
+		},
+		done: make(chan error, 1),
+	}
+	go func() { rs.done <- rs.http.Serve(l) }()
+	s.servers = append(s.servers, rs)
+	if tl, ok := l.(*net.TCPListener); ok {
+		s.addr = tl.Addr().String()
+	}
+}
+
+// listenUnix listens on a unix socket only this user can reach,
+// replacing a stale socket file left by a previous run.
+func listenUnix(path string) (net.Listener, error) {
+	if len(path) > 100 {
+		return nil, fmt.Errorf("the data dir path is too long for the hooks' unix socket %s: choose a shorter --data-dir", path)
+	}
+	os.Remove(path)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
 }
 
 // isBrowser tells a browser's page request from an API client's.
@@ -116,29 +189,27 @@ func isBrowser(r *http.Request) bool {
 // URLs returns the platform's public URLs (valid after Open).
 func (s *Server) URLs() bulut.URLs { return s.urls }
 
-// Addr returns the listener's address (valid after Open).
-func (s *Server) Addr() string { return s.listener.Addr().String() }
+// Addr returns the public listener's address (valid after Open).
+func (s *Server) Addr() string { return s.addr }
 
-// Port returns the listener's port (valid after Open).
+// Port returns the public listener's port (valid after Open).
 func (s *Server) Port() string { return strconv.Itoa(s.urls.Port) }
 
 // Close stops accepting requests, lets running ones finish (up to 10 s)
 // and closes the store.
 func (s *Server) Close() error {
 	var errs []error
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.http.Shutdown(ctx); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, rs := range s.servers {
+		if err := rs.http.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
-		if err := <-s.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := <-rs.done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
-		s.http = nil
-	} else if s.listener != nil {
-		s.listener.Close()
 	}
+	s.servers = nil
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}

@@ -14,6 +14,12 @@ type Store struct {
 	Accounts       *sqlite.AccountService
 	Authorizations *sqlite.AuthorizationService
 	Apps           *sqlite.AppService
+	Releases       *sqlite.ReleaseService
+	ConfigVars     *sqlite.ConfigVarService
+	Slugs          *sqlite.SlugService
+	Builds         *sqlite.BuildService
+	Formations     *sqlite.FormationService
+	Buildpacks     *sqlite.BuildpackService
 
 	cfg config.Server
 	db  *sqlite.DB
@@ -34,12 +40,22 @@ func (s *Store) Open() error {
 	s.Accounts = sqlite.NewAccountService(s.db)
 	s.Authorizations = sqlite.NewAuthorizationService(s.db)
 	s.Apps = sqlite.NewAppService(s.db)
+	s.Releases = sqlite.NewReleaseService(s.db)
+	s.ConfigVars = sqlite.NewConfigVarService(s.db)
+	s.Slugs = sqlite.NewSlugService(s.db)
+	s.Builds = sqlite.NewBuildService(s.db)
+	s.Formations = sqlite.NewFormationService(s.db)
+	s.Buildpacks = sqlite.NewBuildpackService(s.db)
 	return nil
 }
 
 // Services returns the domain services on the store.
 func (s *Store) Services() bulut.Services {
-	return bulut.Services{Accounts: s.Accounts, Authorizations: s.Authorizations, LoginSessions: s.Authorizations, Apps: s.Apps}
+	return bulut.Services{
+		Accounts: s.Accounts, Authorizations: s.Authorizations, LoginSessions: s.Authorizations, Apps: s.Apps,
+		Releases: s.Releases, ConfigVars: s.ConfigVars, Slugs: s.Slugs, Builds: s.Builds,
+		Formations: s.Formations, Buildpacks: s.Buildpacks,
+	}
 }
 
 // Close closes the database.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,9 @@ func New(tb testing.TB, opts ...func(*config.Server)) *Env {
 	cfg := config.DefaultServer(tb.TempDir())
 	cfg.DataDir = tb.TempDir()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.Environ = os.Environ()
+	// The test binary stands in for bulut; pushes need WithExecutable.
+	cfg.Executable, _ = os.Executable()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -50,6 +54,12 @@ func New(tb testing.TB, opts ...func(*config.Server)) *Env {
 		}
 	})
 	return &Env{Server: s, URL: "http://" + s.Addr(), Client: LoopbackClient()}
+}
+
+// WithExecutable makes the server's git hooks run path (a bulut binary,
+// or a test binary that acts as one when called by that name).
+func WithExecutable(path string) func(*config.Server) {
+	return func(c *config.Server) { c.Executable = path }
 }
 
 // LoopbackClient returns an HTTP client that connects to 127.0.0.1 (on the
