@@ -81,3 +81,10 @@ type Deployer interface {
 	// release. A failed build returns an error and changes no release.
 	Deploy(ctx context.Context, d Deploy, out io.Writer) (*Release, error)
 }
+
+// BuildCache empties apps' build caches (Heroku's `builds:cache:purge`).
+type BuildCache interface {
+	// PurgeBuildCache deletes an app's build cache (by app ID); the next
+	// build starts cold.
+	PurgeBuildCache(ctx context.Context, appID string) error
+}

@@ -390,17 +390,33 @@ func TestDeploy_CustomBuildpackAndCache(t *testing.T) {
 func TestDeploy_Failures(t *testing.T) {
 	e := newDeployEnv(t)
 	t.Run("FailingBuild", func(t *testing.T) {
-		out, ok := e.push("good-then-bad", map[string]string{"Procfile": "web: python3 -m http.server $PORT\n"})
+		e.Do(t, "POST", "/apps", e.token, map[string]string{"name": "good-then-bad"}, 201, nil)
+		dir := t.TempDir()
+		e.git(dir, "init", "-q", "-b", "main")
+		out, ok := e.commitAndPush(dir, "good-then-bad", map[string]string{"Procfile": "web: python3 -m http.server $PORT\n"})
 		if !ok {
 			t.Fatalf("first push failed:\n%s", out)
 		}
-		out, ok = e.push("fails-to-build", map[string]string{"requirements.txt": "no-such-package-anywhere==1.0\n", "app.py": ""})
+		out, ok = e.commitAndPush(dir, "good-then-bad", map[string]string{"requirements.txt": "no-such-package-anywhere==1.0\n"})
 		if ok {
 			t.Fatalf("push of an uninstallable requirement succeeded:\n%s", out)
 		}
-		wantOutput(t, out, "pre-receive hook declined", "Push rejected to fails-to-build.")
-		if got := e.releases("fails-to-build"); len(got) != 1 {
+		wantOutput(t, out, "pre-receive hook declined", "Push rejected to good-then-bad.")
+		if got := e.releases("good-then-bad"); len(got) != 2 {
 			t.Fatalf("releases after a failed build: %v", got)
+		}
+		var current struct {
+			Version int
+			Current bool
+		}
+		e.Do(t, "GET", "/apps/good-then-bad/releases/v2", e.token, nil, 200, &current)
+		if !current.Current {
+			t.Fatal("v2 is no longer current after a failed build")
+		}
+		var builds []struct{ Status string }
+		e.Do(t, "GET", "/apps/good-then-bad/builds", e.token, nil, 200, &builds)
+		if len(builds) != 2 || builds[1].Status != "failed" && builds[0].Status != "failed" {
+			t.Fatalf("builds = %+v", builds)
 		}
 	})
 	t.Run("UnavailablePython", func(t *testing.T) {

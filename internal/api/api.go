@@ -21,6 +21,7 @@ type Config struct {
 	// BuildOutput serves builds' output_stream_url; nil: those URLs
 	// answer 404.
 	BuildOutput bulut.BuildOutput
+	BuildCache  bulut.BuildCache // nil: build-cache purges are accepted and do nothing
 	// Blobs serves slug downloads; nil: those URLs answer 404.
 	Blobs bulut.BlobStore
 	// SigningKey is the HMAC key of the unauthenticated build output and

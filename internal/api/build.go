@@ -105,12 +105,17 @@ func (h *Handler) buildInfo(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deleteBuildCache is DELETE /apps/{app}/build-cache. The cache is purged
-// by the builder's next run when it can be (not wired yet): for now it
-// answers 202 Accepted for an app the caller can see.
+// deleteBuildCache is DELETE /apps/{app}/build-cache: the next build of
+// the app starts with an empty cache.
 func (h *Handler) deleteBuildCache(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.cfg.Apps.FindApp(r.Context(), r.PathValue("app")); err != nil {
+	app, err := h.cfg.Apps.FindApp(r.Context(), r.PathValue("app"))
+	if err != nil {
 		return err
+	}
+	if h.cfg.BuildCache != nil {
+		if err := h.cfg.BuildCache.PurgeBuildCache(r.Context(), app.ID); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, r, http.StatusAccepted, struct{}{})
 	return nil

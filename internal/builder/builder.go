@@ -130,8 +130,14 @@ func (b *Builder) CacheDir(appID string) string {
 	return filepath.Join(b.cfg.DataDir, "caches", appID)
 }
 
-// PurgeCache empties an app's build cache (builds:cache:purge).
-func (b *Builder) PurgeCache(appID string) error {
+var (
+	_ bulut.Deployer    = (*Builder)(nil)
+	_ bulut.BuildOutput = (*Builder)(nil)
+	_ bulut.BuildCache  = (*Builder)(nil)
+)
+
+// PurgeBuildCache implements bulut.BuildCache.
+func (b *Builder) PurgeBuildCache(ctx context.Context, appID string) error {
 	if !bulut.IsID(appID) {
 		return bulut.NotFound("app")
 	}

@@ -487,7 +487,7 @@ touch /usr/bulut-test 2>/dev/null && echo "       USR WRITABLE" || true
 	wantLines(t, out, "       cache hit\n", "       Released v4\n")
 
 	// A purged cache is empty again.
-	if err := e.b.PurgeCache(e.app.ID); err != nil {
+	if err := e.b.PurgeBuildCache(context.Background(), e.app.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, out = e.mustDeploy(app)

@@ -10,7 +10,27 @@ import (
 )
 
 func (inv *invocation) buildsCommands() []*cobra.Command {
-	return []*cobra.Command{inv.buildsCommand(), inv.buildsOutputCommand()}
+	return []*cobra.Command{inv.buildsCommand(), inv.buildsOutputCommand(), inv.buildsCachePurgeCommand()}
+}
+
+func (inv *invocation) buildsCachePurgeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "builds:cache:purge",
+		Short: "empty the build cache of an app",
+		Long:  "Delete an app's build cache: the next build installs everything from scratch.",
+		Args:  noArgs(),
+	}
+	f := addAppFlags(cmd)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		return inv.action("Purging build cache for "+appLabel(app), func() (string, error) {
+			return "", c.PurgeBuildCache(inv.ctx, app)
+		})
+	}
+	return cmd
 }
 
 func (inv *invocation) buildsCommand() *cobra.Command {

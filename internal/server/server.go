@@ -37,6 +37,7 @@ type Server struct {
 
 	urls    bulut.URLs
 	addr    string
+	builder *builder.Builder
 	servers []*runningServer // the public listener and the hooks' socket
 }
 
@@ -87,6 +88,7 @@ func (s *Server) Open() (err error) {
 		MaxSlugSize:    int64(s.Config.MaxSlugSizeMB) << 20,
 		Logger:         s.Logger,
 	})
+	s.builder = build
 	socket := filepath.Join(s.Config.DataDir, "hook.sock")
 	git := gitreceive.New(gitreceive.Config{
 		Apps: services.Apps, Authorizations: services.Authorizations, Deployer: build, URLs: s.urls,
@@ -109,7 +111,7 @@ func (s *Server) Open() (err error) {
 
 	signupOpen := s.Config.Signup == "open"
 	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
-		BuildOutput: build, Blobs: blobs, SigningKey: key})
+		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
 	apps := router.New(router.Config{Apps: services.Apps, URLs: s.urls, Logger: s.Logger})
 	s.serve(listener, s.route(apiHandler, dash, git, apps))
@@ -210,6 +212,10 @@ func (s *Server) Close() error {
 		}
 	}
 	s.servers = nil
+	if s.builder != nil {
+		errs = append(errs, s.builder.Close())
+		s.builder = nil
+	}
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
 	}
