@@ -44,6 +44,7 @@ func allowedDeps() map[string][]string {
 	rules["bench"] = append(everything, "internal/server", "internal/testenv")
 	// Tools run by tests and benchmarks, not part of the binary.
 	rules["internal/store/storetest"] = []string{""}
+	rules["internal/testwheels"] = []string{}
 	return rules
 }
 

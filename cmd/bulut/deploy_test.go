@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/bulut-bulut/bulut/internal/config"
 	"github.com/bulut-bulut/bulut/internal/sandbox"
 	"github.com/bulut-bulut/bulut/internal/testenv"
+	"github.com/bulut-bulut/bulut/internal/testwheels"
 )
 
 // bulutBinary is a link named "bulut" to this test binary, which acts as
@@ -38,37 +38,6 @@ func bulutBinary(t *testing.T) string {
 	return link
 }
 
-var (
-	wheelhouseOnce sync.Once
-	wheelhouseDir  string
-	wheelhouseErr  error
-)
-
-// wheelhouse builds, once per test run, the local wheelhouse Python apps
-// install from (PyPI is not reachable): Flask, gunicorn and dependencies.
-func wheelhouse(t *testing.T) string {
-	t.Helper()
-	wheelhouseOnce.Do(func() {
-		tool, _ := filepath.Abs("../../../shared/tools/make-wheelhouse")
-		// Not under /tmp: builds see a private /tmp of their own.
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			wheelhouseErr = err
-			return
-		}
-		wheelhouseDir = filepath.Join(cache, "bulut-test", "wheels")
-		os.RemoveAll(wheelhouseDir)
-		out, err := exec.Command(tool, "--out", wheelhouseDir, "--seed-app").CombinedOutput()
-		if err != nil {
-			wheelhouseErr = fmt.Errorf("%s --seed-app: %v\n%s", tool, err, out)
-		}
-	})
-	if wheelhouseErr != nil {
-		t.Skipf("no wheelhouse (install python3-flask python3-gunicorn python3-importlib-metadata python3-zipp python3-packaging): %v", wheelhouseErr)
-	}
-	return wheelhouseDir
-}
-
 // deployEnv is a real server whose git hooks run bulut, building Python
 // apps from the wheelhouse.
 type deployEnv struct {
@@ -82,7 +51,7 @@ func newDeployEnv(t *testing.T) *deployEnv {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
-	wheels := wheelhouse(t)
+	wheels := testwheels.Dir(t)
 	env := testenv.New(t, testenv.WithExecutable(bulutBinary(t)), func(c *config.Server) {
 		c.Environ = append(os.Environ(), "PIP_FIND_LINKS="+wheels, "PIP_NO_INDEX=1")
 	})
@@ -325,7 +294,7 @@ func TestDeploy_Languages(t *testing.T) {
 
 func TestDeploy_PipfileLockAndCache(t *testing.T) {
 	e := newDeployEnv(t)
-	lock := pipfileLock(t, wheelhouse(t))
+	lock := pipfileLock(t, testwheels.Dir(t))
 	files := map[string]string{"Pipfile.lock": lock, "Procfile": "web: gunicorn app:app\n",
 		"app.py": "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef i():\n    return 'locked'\n"}
 	out, ok := e.push("locked-app", files)

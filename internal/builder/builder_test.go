@@ -1,6 +1,8 @@
 package builder_test
 
 import (
+	"github.com/bulut-bulut/bulut/internal/testwheels"
+
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
@@ -804,32 +806,13 @@ func TestDeploy_Go(t *testing.T) {
 		t.Errorf("web printed %q", got)
 	}
 	// The second build reuses the build cache.
-	start := time.Now()
 	e.mustDeploy(app)
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("second Go build took %v", d)
-	}
-}
-
-// wheelhouse makes a directory of wheels for Flask and gunicorn (PyPI is
-// not reachable) or skips the test.
-func wheelhouse(t *testing.T) string {
-	t.Helper()
-	tool, _ := filepath.Abs("../../../shared/tools/make-wheelhouse")
-	if _, err := os.Stat(tool); err != nil {
-		t.Skip("no wheelhouse tool:", err)
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command(tool, "--out", dir, "--seed-app").CombinedOutput(); err != nil {
-		t.Skipf("make-wheelhouse --seed-app: %v\n%s", err, out)
-	}
-	return dir
 }
 
 // TestDeploy_Flask builds the Heroku tutorial-shaped Flask app twice (cold,
 // then with a warm cache) and serves / from the slug at /app.
 func TestDeploy_Flask(t *testing.T) {
-	wh := wheelhouse(t)
+	wh := testwheels.Dir(t)
 	e := newEnv(t, func(c *builder.Config) { c.Env = append(c.Env, "PIP_FIND_LINKS="+wh, "PIP_NO_INDEX=1") })
 	app := files{
 		"Pipfile":     "[[source]]\nurl = \"https://pypi.org/simple\"\nverify_ssl = true\nname = \"pypi\"\n\n[packages]\nflask = \"*\"\ngunicorn = \"*\"\n\n[requires]\npython_version = \"3.9\"\n",
