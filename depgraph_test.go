@@ -12,13 +12,14 @@ const module = "github.com/bulut-bulut/bulut"
 
 // leaves are helper packages with no project imports that any package
 // except the root and client may use.
-var leaves = []string{"internal/secret", "internal/sandbox", "internal/buildpacks"}
+var leaves = []string{"internal/secret", "internal/sandbox", "internal/buildpacks", "internal/dynoinit"}
 
 // components talk to each other only through the root package's
 // interfaces, wired together by internal/server.
 var components = []string{
 	"internal/api", "internal/dashboard", "internal/router", "internal/store/sqlite",
 	"internal/store/storetest", "internal/store/fsblob", "internal/gitreceive", "internal/builder",
+	"internal/scheduler", "internal/runtime/local",
 }
 
 // allowedDeps lists, for each package of the module (relative path; ""
@@ -32,12 +33,15 @@ func allowedDeps() map[string][]string {
 		"internal/secret":     {},
 		"internal/sandbox":    {},
 		"internal/buildpacks": {},
+		"internal/dynoinit":   {},
 		"internal/cli":        {"", "client", "internal/config"},
 	}
 	for _, c := range components {
-		rules[c] = append([]string{""}, leaves...)
+		rules[c] = append([]string{"", "internal/runtime"}, leaves...)
 	}
-	everything := append(append([]string{"", "internal/config"}, leaves...), components...)
+	// The runtime contract: what the scheduler and the backends share.
+	rules["internal/runtime"] = []string{""}
+	everything := append(append([]string{"", "internal/config", "internal/runtime"}, leaves...), components...)
 	rules["internal/server"] = everything
 	rules["internal/testenv"] = append(everything, "internal/server")
 	rules["cmd/bulut"] = append(everything, "internal/server", "internal/cli", "client")

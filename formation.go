@@ -27,9 +27,28 @@ type Formation struct {
 	UpdatedAt time.Time
 }
 
-// FormationService reads apps' formations (scaling comes with the dyno
-// manager).
+// Sizes lists the dyno sizes and their memory quotas, in MB.
+var Sizes = map[string]int{
+	SizeFree: 512, SizeBasic: 512, SizeStandard1X: 512, SizeStandard2X: 1024, SizePerformance: 2560,
+}
+
+// FormationUpdate changes one process type: its quantity (absolute, or
+// relative with Delta as `web+1` asks) and/or its size.
+type FormationUpdate struct {
+	Type     string
+	Quantity *int
+	Delta    *int
+	Size     *string
+}
+
+// FormationService reads and scales apps' formations.
 type FormationService interface {
 	// FindFormation returns an app's process types, sorted by type.
 	FindFormation(ctx context.Context, app string) ([]*Formation, error)
+
+	// UpdateFormation applies updates atomically and returns the whole
+	// formation. ENOTFOUND for a type the app's current release doesn't
+	// have; EINVALID for a negative quantity or an unknown size (nothing
+	// changed).
+	UpdateFormation(ctx context.Context, app string, updates []FormationUpdate) ([]*Formation, error)
 }

@@ -13,4 +13,5 @@ type Services struct {
 	Builds         BuildService
 	Formations     FormationService
 	Buildpacks     BuildpackService
+	Dynos          DynoService
 }
