@@ -1,13 +1,16 @@
-// Package router answers requests for apps' hosts. This is the skeleton of
-// Heroku's router: it knows apps by host and answers the pages of apps that
-// can't serve yet (never deployed) and of hosts no app owns.
+// Package router answers requests for apps' hosts: it proxies them to an
+// up web dyno of the app's current release (as the scheduler publishes
+// them), and answers Heroku's pages for apps that can't serve (never
+// deployed, no web dynos, crashed) and for hosts no app owns.
 package router
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/http/httputil"
 
 	"github.com/bulut-bulut/bulut"
 )
@@ -26,8 +29,10 @@ type Config struct {
 
 // Router is the http.Handler for app hosts.
 type Router struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	table table
+	proxy *httputil.ReverseProxy
 }
 
 // New returns a Router.
@@ -35,7 +40,9 @@ func New(cfg Config) *Router {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: cfg, log: cfg.Logger.With("component", "router")}
+	rt := &Router{cfg: cfg, log: cfg.Logger.With("component", "router")}
+	rt.proxy = rt.newProxy()
+	return rt
 }
 
 // ServeHTTP routes a request by its host (already known to be an app host).
@@ -51,9 +58,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.page(w, http.StatusNotFound, "no-such-app", nil)
 		return
 	}
-	if app.ReleasedAt != nil {
-		// Deployed, but no dyno serves it yet: Heroku's H14 "No web
-		// processes running".
+	if route := rt.route(app.ID); len(route.Backends) > 0 {
+		ctx := context.WithValue(r.Context(), backendKey{}, pick(route.Backends))
+		rt.proxy.ServeHTTP(w, r.WithContext(ctx))
+		return
+	} else if route.Crashed || app.ReleasedAt != nil {
+		// Deployed, but no web dyno serves it: every one crashed
+		// (Heroku's H10) or there are none (H14).
 		rt.page(w, http.StatusServiceUnavailable, "application-error", nil)
 		return
 	}
