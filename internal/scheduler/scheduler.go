@@ -200,7 +200,7 @@ func (s *Scheduler) Open(ctx context.Context) error {
 	s.isOpen = true
 	close(s.opened)
 	s.mu.Unlock()
-	if err := s.syncAll(ctx, true); err != nil {
+	if err := s.syncAll(ctx); err != nil {
 		return fmt.Errorf("scheduler: listing apps: %w", err)
 	}
 	s.loops.Add(1)
@@ -208,9 +208,9 @@ func (s *Scheduler) Open(ctx context.Context) error {
 	return nil
 }
 
-// syncAll reconciles every app with a deployed release (all apps unless
-// deployedOnly) and every app the scheduler knows.
-func (s *Scheduler) syncAll(ctx context.Context, deployedOnly bool) error {
+// syncAll reconciles every app with a deployed release and every app the
+// scheduler knows (a deleted one, say).
+func (s *Scheduler) syncAll(ctx context.Context) error {
 	sys := bulut.NewSystemContext(ctx)
 	r := bulut.ListRange{Field: "id", Max: bulut.MaxPageSize}
 	for {
@@ -219,7 +219,7 @@ func (s *Scheduler) syncAll(ctx context.Context, deployedOnly bool) error {
 			return err
 		}
 		for _, app := range apps {
-			if app.ReleasedAt != nil || !deployedOnly {
+			if app.ReleasedAt != nil {
 				s.Reconcile(app.ID)
 			}
 		}
@@ -249,7 +249,7 @@ func (s *Scheduler) syncLoop() {
 		case <-s.done:
 			return
 		case <-tick.C:
-			if err := s.syncAll(s.ctx, false); err != nil && s.ctx.Err() == nil {
+			if err := s.syncAll(s.ctx); err != nil && s.ctx.Err() == nil {
 				s.log.Error("periodic sync", "error", err)
 			}
 		}
