@@ -170,8 +170,10 @@ func (s *Scheduler) launch(d *dyno) {
 
 	s.mu.Lock()
 	if err != nil {
-		s.log.Error("starting dyno", "app", d.AppID, "dyno", d.Name, "id", d.ID, "error", err)
-		s.line(d, "Error R99 (Platform error) -> Failed to launch the dyno")
+		if s.ctx.Err() == nil {
+			s.log.Error("starting dyno", "app", d.AppID, "dyno", d.Name, "id", d.ID, "error", err)
+			s.line(d, "Error R99 (Platform error) -> Failed to launch the dyno")
+		}
 		s.endedLocked(d, runtime.Exit{Code: -1, Err: err})
 		s.mu.Unlock()
 		d.app.poke()

@@ -128,6 +128,8 @@ func (r *fakeRuntime) Start(ctx context.Context, s runtime.Spec) (runtime.Instan
 		k, v, _ := strings.Cut(kv, "=")
 		i.env[k] = v
 	}
+	// A first ignore-term holds from the start, before Stop can come.
+	i.ignore.Store(strings.HasPrefix(s.Command, "ignore-term"))
 	r.host.mu.Lock()
 	r.host.instances = append(r.host.instances, i)
 	r.host.events = append(r.host.events, "start "+s.Name+" "+s.ID)

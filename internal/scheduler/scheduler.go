@@ -282,6 +282,7 @@ func (s *Scheduler) Close() error {
 		}
 	}
 	s.mu.Unlock()
+	s.cancel() // starts under way give up
 	for _, d := range stops {
 		s.sendStop(d)
 	}
@@ -294,7 +295,6 @@ func (s *Scheduler) Close() error {
 	case <-time.After(s.t.StopGrace + 10*time.Second):
 		err = errors.New("scheduler: some dynos did not end after SIGKILL")
 	}
-	s.cancel()
 	return err
 }
 
