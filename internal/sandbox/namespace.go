@@ -54,7 +54,16 @@ func probeNamespace() error {
 // the namespace. The thread is discarded afterwards: no other goroutine
 // ever runs with its view of the file system.
 func (c *Cmd) startNamespace() error {
-	return onDiscardedThread(c.setupNamespace)
+	if err := onDiscardedThread(c.setupNamespace); err != nil {
+		return err
+	}
+	if !c.pinNamespace(c.newNS) {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+		return errors.New("the command is in a host mount namespace")
+	}
+	c.newNS = nil
+	return nil
 }
 
 // Host top-level directories that stay writable inside (device nodes, proc
@@ -100,10 +109,12 @@ func (c *Cmd) setupNamespace() error {
 	if tmpfsRoot {
 		var isDir bool
 		var err error
-		if appSrc, isDir, err = open(s.AppDir); err != nil {
-			return err
-		} else if !isDir {
-			return fmt.Errorf("%s is not a directory", s.AppDir)
+		if s.Overlay == nil {
+			if appSrc, isDir, err = open(s.AppDir); err != nil {
+				return err
+			} else if !isDir {
+				return fmt.Errorf("%s is not a directory", s.AppDir)
+			}
 		}
 		if tmpSrc, isDir, err = open(root); err != nil {
 			return err
@@ -111,20 +122,27 @@ func (c *Cmd) setupNamespace() error {
 			return fmt.Errorf("%s is not a directory", root)
 		}
 	}
-	type bindSrc struct {
+	// Binds and tmpfs mounts, shallowest first (a tmpfs before a bind at
+	// the same depth), so that one may go under another.
+	type mountSrc struct {
 		Bind
 		src   string
 		isDir bool
+		tmpfs *Tmpfs
 	}
-	binds := make([]bindSrc, len(s.Binds))
-	for i, b := range s.Binds {
+	var mounts []mountSrc
+	for i := range s.Tmpfs {
+		t := &s.Tmpfs[i]
+		mounts = append(mounts, mountSrc{Bind: Bind{Target: path.Clean(t.Target)}, tmpfs: t})
+	}
+	for _, b := range s.Binds {
 		src, isDir, err := open(b.Source)
 		if err != nil {
 			return err
 		}
-		binds[i] = bindSrc{Bind{b.Source, path.Clean(b.Target), b.ReadOnly}, src, isDir}
+		mounts = append(mounts, mountSrc{Bind{b.Source, path.Clean(b.Target), b.ReadOnly}, src, isDir, nil})
 	}
-	slices.SortStableFunc(binds, func(a, b bindSrc) int {
+	slices.SortStableFunc(mounts, func(a, b mountSrc) int {
 		return strings.Count(a.Target, "/") - strings.Count(b.Target, "/")
 	})
 	top, err := os.ReadDir("/")
@@ -169,7 +187,15 @@ func (c *Cmd) setupNamespace() error {
 		}
 	}
 	if tmpfsRoot {
-		if err := bind(appSrc, filepath.Join(root, "app"), true, false); err != nil {
+		if o := s.Overlay; o != nil {
+			target := filepath.Join(root, "app")
+			if err := os.Mkdir(target, 0o755); err != nil {
+				return err
+			}
+			if err := syscall.Mount("overlay", target, "overlay", syscall.MS_NOSUID|syscall.MS_NODEV, o.options()); err != nil {
+				return fmt.Errorf("mount the overlay /app: %w", err)
+			}
+		} else if err := bind(appSrc, filepath.Join(root, "app"), true, false); err != nil {
 			return err
 		}
 		// Not recursive: the tmpfs root covering TmpDir would come along.
@@ -180,9 +206,28 @@ func (c *Cmd) setupNamespace() error {
 			return fmt.Errorf("bind mount /tmp: %w", err)
 		}
 	}
-	for _, b := range binds {
-		if err := bind(b.src, filepath.Join(root, b.Target), b.isDir, b.ReadOnly); err != nil {
-			return fmt.Errorf("bind %s at %s: %w", b.Source, b.Target, err)
+	const tmpfsFlags = syscall.MS_NOSUID | syscall.MS_NODEV
+	for _, m := range mounts {
+		target := filepath.Join(root, m.Target)
+		if m.tmpfs != nil {
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+			if err := syscall.Mount("bulut-tmpfs", target, "tmpfs", tmpfsFlags, m.tmpfs.options()); err != nil {
+				return fmt.Errorf("mount a tmpfs at %s: %w", m.Target, err)
+			}
+			continue
+		}
+		if err := bind(m.src, target, m.isDir, m.ReadOnly); err != nil {
+			return fmt.Errorf("bind %s at %s: %w", m.Source, m.Target, err)
+		}
+	}
+	for _, t := range s.Tmpfs {
+		if t.ReadOnly {
+			target := filepath.Join(root, path.Clean(t.Target))
+			if err := syscall.Mount("", target, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY|tmpfsFlags, ""); err != nil {
+				return fmt.Errorf("make the tmpfs at %s read-only: %w", t.Target, err)
+			}
 		}
 	}
 	if tmpfsRoot {
@@ -191,11 +236,17 @@ func (c *Cmd) setupNamespace() error {
 			return fmt.Errorf("remount root read-only: %w", err)
 		}
 	}
-	if c.mntNS, err = os.Readlink("/proc/thread-self/ns/mnt"); err != nil {
+	ns, err := os.Open("/proc/thread-self/ns/mnt")
+	if err != nil {
 		return err
 	}
 	c.cmd.SysProcAttr.Chroot = root
-	return c.cmd.Start()
+	if err := c.cmd.Start(); err != nil {
+		ns.Close()
+		return err
+	}
+	c.newNS = ns // pinned by startNamespace, from a thread in the host's namespace
+	return nil
 }
 
 func boolInt(b bool) int {
@@ -212,7 +263,7 @@ func bind(src, target string, isDir, readOnly bool) error {
 		if err := os.MkdirAll(target, 0o755); err != nil {
 			return err
 		}
-	} else {
+	} else if _, err := os.Lstat(target); err != nil {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}

@@ -11,8 +11,8 @@
 //     started chrooted into it. It costs a few system calls, no helper
 //     processes.
 //   - "user-namespace" (not root, unprivileged user namespaces allowed): the
-//     same view, prepared by a short shell script under util-linux
-//     `unshare --user --map-root-user --mount`.
+//     same view, prepared by a short shell script (util-linux mount) started
+//     in new user and mount namespaces.
 //   - "none": the command runs in place, in the host directories themselves;
 //     callers translate paths with Spec.Path and warn once.
 //
@@ -34,6 +34,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Modes of running commands.
@@ -75,6 +76,86 @@ type Spec struct {
 	// Args is the command and its arguments. A command without a slash is
 	// looked up in Env's PATH as the sandbox sees it.
 	Args []string
+
+	// Overlay, if set, makes /app an overlay file system instead of a bind
+	// of AppDir (which is then unused): the files of Lower, read-only,
+	// with every change going to Upper. Work is overlayfs's scratch
+	// directory, on Upper's file system. None may be under TmpDir, nor
+	// contain ',', ':', '\\' or white space. Not with RootDir.
+	Overlay *Overlay
+	// Tmpfs mounts empty file systems (hiding what is there in the
+	// host's view), e.g. to hide a directory or give a private /dev/shm.
+	// Binds may go under them.
+	Tmpfs []Tmpfs
+	// Isolate runs the command in its own PID, UTS and IPC namespaces
+	// too: it is PID 1 there (and should mount /proc itself: the host's
+	// stays mounted underneath). Ignored in mode "none".
+	Isolate bool
+	// ExtraFiles are given to the command as descriptors 3, 4...
+	ExtraFiles []*os.File
+	// Mode, if set, overrides Mode() for this command (tests).
+	Mode string
+}
+
+// Overlay is a copy-on-write /app.
+type Overlay struct {
+	Lower, Upper, Work string
+}
+
+// Tmpfs is an empty file system mounted at Target.
+type Tmpfs struct {
+	Target   string
+	Mode     os.FileMode // of its root; 0 means 0755
+	Size     int64       // bytes; 0 means 1 MiB
+	ReadOnly bool        // made read-only once what goes under it is mounted
+}
+
+func (t Tmpfs) options() string {
+	mode, size := t.Mode, t.Size
+	if mode == 0 {
+		mode = 0o755
+	}
+	if size <= 0 {
+		size = 1 << 20
+	}
+	return fmt.Sprintf("mode=%04o,size=%d", uint32(mode.Perm())|modeBits(mode), size)
+}
+
+// modeBits returns the setuid, setgid and sticky bits of m as chmod's.
+func modeBits(m os.FileMode) uint32 {
+	var b uint32
+	if m&os.ModeSetuid != 0 {
+		b |= 0o4000
+	}
+	if m&os.ModeSetgid != 0 {
+		b |= 0o2000
+	}
+	if m&os.ModeSticky != 0 {
+		b |= 0o1000
+	}
+	return b
+}
+
+func (o *Overlay) options() string {
+	return "lowerdir=" + filepath.Clean(o.Lower) + ",upperdir=" + filepath.Clean(o.Upper) + ",workdir=" + filepath.Clean(o.Work)
+}
+
+func (o *Overlay) check(tmpDir string) error {
+	for _, p := range []string{o.Lower, o.Upper, o.Work} {
+		if !filepath.IsAbs(p) || strings.ContainsAny(p, ",:\\ \t\n") {
+			return fmt.Errorf("sandbox: bad overlay directory %q", p)
+		}
+		if p = filepath.Clean(p); p == tmpDir || strings.HasPrefix(p, tmpDir+"/") {
+			return fmt.Errorf("sandbox: overlay directory %s is under TmpDir", p)
+		}
+	}
+	return nil
+}
+
+// badTarget reports whether t may not be a bind or tmpfs target.
+func badTarget(t string) bool {
+	t = path.Clean(t)
+	return !path.IsAbs(t) || t == "/" || t == "/app" || strings.HasPrefix(t, "/app/") || t == "/tmp"
 }
 
 // Path returns the path a command must be given for p, a path as seen
@@ -146,7 +227,6 @@ type Cmd struct {
 	mode string
 	cmd  *exec.Cmd
 
-	mntNS      string        // "mnt:[inode]" of the sandbox's namespace
 	nsFound    chan struct{} // closed once mntNS is known (or never will be)
 	childEnds  []*os.File
 	extraFiles []*os.File // closed after Start
@@ -155,12 +235,24 @@ type Cmd struct {
 	copying    sync.WaitGroup
 	done       chan struct{}
 	waited     bool
+
+	// mu keeps Kill from acting on a process Wait reaped (its PID, and so
+	// its process group, may be another's by then).
+	mu     sync.Mutex
+	reaped bool
+	mntNS  string   // "mnt:[inode]" of the sandbox's mount namespace
+	mntPin *os.File // holds that namespace (so its inode number is not reused) while mntNS is set
+	newNS  *os.File // the namespace setupNamespace made, until pinned
 }
 
 // Command returns a Cmd running s. When ctx is done the whole process tree
 // is killed.
 func Command(ctx context.Context, s Spec) *Cmd {
-	return &Cmd{ctx: ctx, spec: s, mode: Mode()}
+	m := s.Mode
+	if m == "" {
+		m = Mode()
+	}
+	return &Cmd{ctx: ctx, spec: s, mode: m}
 }
 
 // Run starts the command and waits for it.
@@ -192,15 +284,27 @@ func (c *Cmd) Start() error {
 	if len(s.Args) == 0 {
 		return errors.New("sandbox: no command")
 	}
-	if s.AppDir == "" || s.TmpDir == "" {
-		return errors.New("sandbox: AppDir and TmpDir are required")
+	if (s.AppDir == "" && s.Overlay == nil) || s.TmpDir == "" {
+		return errors.New("sandbox: AppDir (or Overlay) and TmpDir are required")
+	}
+	if s.Overlay != nil {
+		if s.RootDir != "" {
+			return errors.New("sandbox: Overlay and RootDir together")
+		}
+		if err := s.Overlay.check(filepath.Clean(s.TmpDir)); err != nil {
+			return err
+		}
+	}
+	for _, t := range s.Tmpfs {
+		if badTarget(t.Target) {
+			return fmt.Errorf("sandbox: bad tmpfs target %q", t.Target)
+		}
 	}
 	if s.RootDir != "" && (filepath.Clean(s.AppDir) != filepath.Join(s.RootDir, "app") || filepath.Clean(s.TmpDir) != filepath.Join(s.RootDir, "tmp")) {
 		return errors.New("sandbox: with a RootDir, AppDir and TmpDir must be RootDir/app and RootDir/tmp")
 	}
 	for _, b := range s.Binds {
-		t := path.Clean(b.Target)
-		if !path.IsAbs(t) || t == "/" || t == "/app" || strings.HasPrefix(t, "/app/") || t == "/tmp" {
+		if badTarget(b.Target) {
 			return fmt.Errorf("sandbox: bad bind target %q", b.Target)
 		}
 	}
@@ -224,22 +328,30 @@ func (c *Cmd) Start() error {
 			return err
 		}
 	case ModeNone:
+		if s.Overlay != nil {
+			return errors.New("sandbox: an overlay /app needs a mount namespace")
+		}
 		cmd = exec.Command(s.Args[0])
 		cmd.Path = s.hostPath(argv0)
 		cmd.Args = append([]string{s.Args[0]}, s.Args[1:]...)
 		cmd.Dir = s.hostPath(dir)
 		cmd.Env = append(append([]string(nil), s.Env...), "TMPDIR="+s.TmpDir)
+		cmd.ExtraFiles = s.ExtraFiles
 	default:
 		cmd = exec.Command(s.Args[0])
 		cmd.Path = argv0
 		cmd.Args = append([]string{s.Args[0]}, s.Args[1:]...)
 		cmd.Dir = dir
 		cmd.Env = append([]string(nil), s.Env...)
+		cmd.ExtraFiles = s.ExtraFiles
 	}
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	if s.Isolate && c.mode == ModeNamespace {
+		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC
+	}
 	if err := c.setupIO(cmd); err != nil {
 		return err
 	}
@@ -287,9 +399,16 @@ func (c *Cmd) Wait() error {
 	if c.nsFound != nil {
 		<-c.nsFound
 	}
-	err := c.cmd.Wait()
-	close(c.done)
+	// The leftovers are killed while the exited process is a zombie: its
+	// PID (the process group's ID) can't be anyone else's yet.
+	waitExited(c.cmd.Process.Pid)
+	c.mu.Lock()
 	c.killRest()
+	err := c.cmd.Wait()
+	c.reaped = true
+	c.unpinNamespace()
+	c.mu.Unlock()
+	close(c.done)
 	c.waitCopying()
 	if ctxErr := c.ctx.Err(); ctxErr != nil && err != nil {
 		return fmt.Errorf("sandbox: %s: %w", c.spec.Args[0], ctxErr)
@@ -297,16 +416,34 @@ func (c *Cmd) Wait() error {
 	return err
 }
 
+// waitExited waits until the child pid has exited, without reaping it.
+func waitExited(pid int) {
+	const pPID = 1
+	var info [128]byte // siginfo_t
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, pPID, uintptr(pid), uintptr(unsafe.Pointer(&info[0])),
+			syscall.WEXITED|syscall.WNOWAIT, 0, 0)
+		if errno != syscall.EINTR {
+			return
+		}
+	}
+}
+
 // Kill kills the command and every process it started in the sandbox.
 func (c *Cmd) Kill() {
 	if c.cmd == nil || c.cmd.Process == nil {
 		return
 	}
-	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
-	c.cmd.Process.Kill()
 	if c.nsFound != nil {
 		<-c.nsFound
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reaped {
+		return
+	}
+	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	c.cmd.Process.Kill()
 	c.killNamespace()
 }
 
@@ -316,19 +453,43 @@ func (c *Cmd) killRest() {
 	c.killNamespace()
 }
 
-// findNamespace notes the mount namespace the command's process enters
-// (unshare makes it and then execs the script), so that what the command
-// leaves behind can be found even after leaving the process group.
+// pinNamespace notes the mount namespace f (an open /proc/.../ns/mnt)
+// stands for, keeping f open; it reports false (closing f) for a host
+// namespace.
+func (c *Cmd) pinNamespace(f *os.File) bool {
+	ns, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+	if err != nil || isHostNamespace(ns) {
+		f.Close()
+		return false
+	}
+	c.mu.Lock()
+	c.mntNS, c.mntPin = ns, f
+	c.mu.Unlock()
+	return true
+}
+
+// unpinNamespace forgets the namespace: its inode number may be reused.
+// With c.mu held.
+func (c *Cmd) unpinNamespace() {
+	if c.mntPin != nil {
+		c.mntPin.Close()
+	}
+	c.mntNS, c.mntPin = "", nil
+}
+
+// findNamespace notes the mount namespace the command's process is in
+// (the script's, then the command's), so that what the command leaves
+// behind can be found even after leaving the process group.
 func (c *Cmd) findNamespace() {
 	defer close(c.nsFound)
 	p := fmt.Sprintf("/proc/%d/ns/mnt", c.cmd.Process.Pid)
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Microsecond) {
-		ns, err := os.Readlink(p)
+		// Not reaped before nsFound is closed: the PID is the command's.
+		f, err := os.Open(p)
 		if err != nil {
 			return // gone (or a zombie) before we saw it
 		}
-		if !isHostNamespace(ns) {
-			c.mntNS = ns
+		if c.pinNamespace(f) {
 			return
 		}
 	}
@@ -352,9 +513,9 @@ func isHostNamespace(ns string) bool {
 }
 
 // killNamespace kills every process in the sandbox's mount namespace,
-// including any that left the process group.
+// including any that left the process group. With c.mu held.
 func (c *Cmd) killNamespace() {
-	if isHostNamespace(c.mntNS) {
+	if c.mntPin == nil || isHostNamespace(c.mntNS) {
 		return
 	}
 	self := os.Getpid()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -350,7 +351,15 @@ func TestKillNamespace_NeverTheHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sleeper.Process.Kill()
-	c := &Cmd{mntNS: host}
+	pin, err := os.Open("/proc/self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cmd{}
+	if c.pinNamespace(pin) {
+		t.Error("the host namespace was pinned")
+	}
+	c.mntNS, c.mntPin = host, pin // as if it had been
 	c.killNamespace()
 	time.Sleep(20 * time.Millisecond)
 	if err := sleeper.Process.Signal(syscall.Signal(0)); err != nil {
@@ -413,5 +422,60 @@ test -x /bin/sh && echo bin-ok
 	f := newFixture(t)
 	if err := Command(context.Background(), Spec{RootDir: t.TempDir(), AppDir: f.app, TmpDir: f.tmp, Args: []string{"true"}}).Run(); err == nil {
 		t.Error("a RootDir that does not hold AppDir and TmpDir was accepted")
+	}
+}
+
+func TestSandbox_OverlayTmpfsIsolate(t *testing.T) {
+	for _, mode := range modes(t) {
+		t.Run(mode, func(t *testing.T) {
+			before := listRoot(t)
+			d := t.TempDir()
+			o := &Overlay{Lower: filepath.Join(d, "lower"), Upper: filepath.Join(d, "upper"), Work: filepath.Join(d, "work")}
+			tmp, hidden, inner := filepath.Join(d, "tmp"), t.TempDir(), t.TempDir()
+			for _, p := range []string{o.Lower, o.Upper, o.Work, tmp} {
+				os.Mkdir(p, 0o755)
+			}
+			os.WriteFile(filepath.Join(o.Lower, "f"), []byte("lower\n"), 0o644)
+			os.WriteFile(filepath.Join(hidden, "secret"), []byte("s"), 0o644)
+			os.WriteFile(filepath.Join(inner, "in"), []byte("inner\n"), 0o644)
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			script := `cat /app/f; echo upper > /app/f; cat /app/f
+ls -A /hidden | wc -l; touch /hidden/x 2>/dev/null || echo hidden-ro
+cat /hidden/inner/in
+echo s > /shm/x && cat /shm/x
+echo $$; hostname bulut-test-host && hostname
+echo fd3 >&3
+`
+			out, err := run(t, mode, Spec{Overlay: o, TmpDir: tmp, Isolate: true, ExtraFiles: []*os.File{w},
+				Tmpfs: []Tmpfs{{Target: "/hidden", ReadOnly: true}, {Target: "/shm", Mode: 0o1777}},
+				Binds: []Bind{{Source: inner, Target: "/hidden/inner", ReadOnly: true}},
+				Args:  []string{"bash", "-c", script}})
+			w.Close()
+			if err != nil {
+				t.Fatalf("run: %v\n%s", err, out)
+			}
+			if want := "lower\nupper\n1\nhidden-ro\ninner\ns\n1\nbulut-test-host\n"; out != want {
+				t.Errorf("output:\n%s\nwant:\n%s", out, want)
+			}
+			if b, _ := os.ReadFile(filepath.Join(o.Lower, "f")); string(b) != "lower\n" {
+				t.Errorf("the lower dir changed: %q", b)
+			}
+			if b, _ := os.ReadFile(filepath.Join(o.Upper, "f")); string(b) != "upper\n" {
+				t.Errorf("the upper dir holds %q", b)
+			}
+			if b, _ := io.ReadAll(r); string(b) != "fd3\n" {
+				t.Errorf("extra file got %q", b)
+			}
+			if h, _ := os.Hostname(); h == "bulut-test-host" {
+				t.Error("the host's hostname changed")
+			}
+			if after := listRoot(t); !slices.Equal(before, after) {
+				t.Errorf("host / changed:\nbefore %q\nafter  %q", before, after)
+			}
+		})
 	}
 }
