@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/runtime"
 	"github.com/bulut-bulut/bulut/internal/scheduler"
 	"github.com/bulut-bulut/bulut/internal/store/sqlite"
 )
@@ -40,9 +41,18 @@ type env struct {
 	routes *routeRecorder
 	s      *scheduler.Scheduler
 	timing scheduler.Timings
+	// newRuntime makes the runtime of each server run; nil: the fake
+	// host's.
+	newRuntime func() runtime.Runtime
 }
 
 func newEnv(t *testing.T, timings scheduler.Timings) *env {
+	t.Helper()
+	return newEnvWith(t, timings, nil)
+}
+
+// newEnvWith is newEnv with another runtime.
+func newEnvWith(t *testing.T, timings scheduler.Timings, newRuntime func(e *env) runtime.Runtime) *env {
 	t.Helper()
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "bulut.db"))
 	if err := db.Open(); err != nil {
@@ -51,6 +61,9 @@ func newEnv(t *testing.T, timings scheduler.Timings) *env {
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, db: db, svc: services(db), host: newFakeHost(), timing: timings}
 	e.routes = &routeRecorder{host: e.host}
+	if newRuntime != nil {
+		e.newRuntime = func() runtime.Runtime { return newRuntime(e) }
+	}
 	e.start()
 	return e
 }
@@ -70,8 +83,14 @@ func services(db *sqlite.DB) bulut.Services {
 // host.
 func (e *env) start() {
 	e.t.Helper()
-	e.rt = e.host.runtime()
-	e.s = scheduler.New(scheduler.Config{Services: e.svc, Runtime: e.rt, Routes: e.routes, Timings: e.timing})
+	var rt runtime.Runtime
+	if e.newRuntime != nil {
+		rt = e.newRuntime()
+	} else {
+		e.rt = e.host.runtime()
+		rt = e.rt
+	}
+	e.s = scheduler.New(scheduler.Config{Services: e.svc, Runtime: rt, Routes: e.routes, Timings: e.timing})
 	if err := e.s.Open(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
