@@ -179,8 +179,10 @@ func (i *initProc) run(syncFD int, mountProc bool, hostname string, uid, gid int
 		s := sig.(syscall.Signal)
 		switch s {
 		case syscall.SIGCHLD:
-			if ws, done := i.reap(); done {
-				i.finish()
+			if ws, done, none := i.reap(); done {
+				if !none {
+					i.finish()
+				}
 				return status(ws)
 			}
 		case syscall.SIGTERM:
@@ -193,8 +195,9 @@ func (i *initProc) run(syncFD int, mountProc bool, hostname string, uid, gid int
 }
 
 // reap collects every exited child, reporting the command's status once
-// it has exited.
-func (i *initProc) reap() (ws syscall.WaitStatus, done bool) {
+// it has exited, and whether init has no children left at all (so no
+// descendants either).
+func (i *initProc) reap() (ws syscall.WaitStatus, done, none bool) {
 	for {
 		var w syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &w, syscall.WNOHANG, nil)
@@ -202,7 +205,7 @@ func (i *initProc) reap() (ws syscall.WaitStatus, done bool) {
 			continue
 		}
 		if err != nil || pid <= 0 {
-			return ws, done
+			return ws, done, errors.Is(err, syscall.ECHILD)
 		}
 		if pid == i.child {
 			ws, done = w, true
@@ -232,7 +235,9 @@ func (i *initProc) finish() {
 		if signalDescendants(syscall.SIGKILL) == 0 {
 			return
 		}
-		i.reap()
+		if _, _, none := i.reap(); none {
+			return
+		}
 		// Give the killed a moment to become zombies.
 		syscall.Select(0, nil, nil, nil, &syscall.Timeval{Usec: 1000})
 	}

@@ -178,15 +178,21 @@ func detectCgroups() (*cgroups, error) {
 			return nil, errors.New("cgroup v2 without the memory controller")
 		}
 		sub, _ := os.ReadFile(filepath.Join(d, "cgroup.subtree_control"))
-		if !hasOpt(strings.ReplaceAll(strings.TrimSpace(string(sub)), " ", ","), "memory") {
-			// Fails (EBUSY) when this cgroup has processes and is not the
-			// root: then the server should run in a delegated cgroup
-			// whose processes live in a leaf (systemd: Delegate=yes).
-			if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+memory"), 0); err != nil {
-				return nil, fmt.Errorf("cgroup v2: can't enable the memory controller for children of %s: %w", d, err)
-			}
+		if hasOpt(strings.ReplaceAll(strings.TrimSpace(string(sub)), " ", ","), "memory") {
+			return &cgroups{v2: true, base: d}, nil
 		}
-		return &cgroups{v2: true, base: d}, nil
+		// Fails (EBUSY) when this cgroup has processes and is not the
+		// root ("no internal processes").
+		err = os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+memory"), 0)
+		if err == nil {
+			return &cgroups{v2: true, base: d}, nil
+		}
+		// Then dyno cgroups are siblings of this process's: the parent
+		// gives its children the memory controller (this cgroup has it).
+		if parent := filepath.Dir(d); d != filepath.Clean(m.point) && exists(filepath.Join(parent, "cgroup.subtree_control")) {
+			return &cgroups{v2: true, base: parent}, nil
+		}
+		return nil, fmt.Errorf("cgroup v2: can't enable the memory controller for children of %s: %w", d, err)
 	}
 	return nil, errors.New("cgroup v2 is not mounted")
 }

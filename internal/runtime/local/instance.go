@@ -138,9 +138,7 @@ func (i *instance) wait() {
 	if err := i.teardown(); err != nil {
 		i.r.log.Warn("dyno clean-up", "dyno", i.name, "id", i.id, "err", err)
 	}
-	i.r.mu.Lock()
-	delete(i.r.running, i.id)
-	i.r.mu.Unlock()
+	i.r.forgetDyno(i)
 	i.exit = exit
 	close(i.done)
 }

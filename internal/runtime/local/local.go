@@ -299,9 +299,13 @@ func (r *Runtime) Start(ctx context.Context, s runtime.Spec) (_ runtime.Instance
 		}
 		return nil, err
 	}
+	r.mu.Lock()
+	r.running[filepath.Base(i.dir)] = i
+	r.mu.Unlock()
 	defer func() {
 		if err != nil {
 			i.teardown()
+			r.forgetDyno(i)
 		}
 	}()
 	st := state{ID: s.ID}
@@ -366,10 +370,14 @@ func (r *Runtime) Start(ctx context.Context, s runtime.Spec) (_ runtime.Instance
 		return fail(fmt.Errorf("local runtime: dyno %s's init: %w", s.Name, err))
 	}
 	i.startIO()
-	r.mu.Lock()
-	r.running[i.id] = i
-	r.mu.Unlock()
 	return i, nil
+}
+
+// forgetDyno drops an ended dyno (whose files are gone).
+func (r *Runtime) forgetDyno(i *instance) {
+	r.mu.Lock()
+	delete(r.running, filepath.Base(i.dir))
+	r.mu.Unlock()
 }
 
 // sandboxSpec prepares the dyno's directories and describes its view.

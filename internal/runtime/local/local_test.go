@@ -783,31 +783,51 @@ func TestCleanupAfterCrash(t *testing.T) {
 	})
 }
 
-// BenchmarkStart measures a dyno's start: Start of `true` until Done.
+// BenchmarkStart measures a dyno's start: Start of `echo` until Done
+// (p50-ms), until Start returns (start-p50-ms) and until the command's
+// output arrives (ready-p50-ms: what a web dyno's `up` waits for, less
+// the app's own boot).
 func BenchmarkStart(b *testing.B) {
 	for _, mode := range modes(b) {
 		b.Run(mode, func(b *testing.B) {
 			f := newFixture(b, mode)
 			slug := makeSlug(b, f.blobs, "slugs/bench.tgz", map[string]slugFile{"x": {body: "x"}})
-			var starts, totals []time.Duration
+			var starts, readies, totals []time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				inst, err := f.rt.Start(context.Background(), f.spec("web.1", "true", slug))
+				s := f.spec("web.1", "echo ready", slug)
+				ready := &firstWrite{c: make(chan time.Time, 1)}
+				s.Output = ready
+				inst, err := f.rt.Start(context.Background(), s)
 				if err != nil {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
 				<-inst.Done()
-				starts, totals = append(starts, t1.Sub(t0)), append(totals, time.Since(t0))
+				t2 := time.Now()
 				if inst.Exit().Code != 0 {
 					b.Fatal(inst.Exit())
 				}
+				starts, readies, totals = append(starts, t1.Sub(t0)), append(readies, (<-ready.c).Sub(t0)), append(totals, t2.Sub(t0))
 			}
 			b.ReportMetric(ms(pct(totals, 50)), "p50-ms")
 			b.ReportMetric(ms(pct(totals, 95)), "p95-ms")
 			b.ReportMetric(ms(pct(starts, 50)), "start-p50-ms")
+			b.ReportMetric(ms(pct(readies, 50)), "ready-p50-ms")
+			b.ReportMetric(ms(pct(readies, 95)), "ready-p95-ms")
 		})
 	}
+}
+
+// firstWrite notes when the first byte arrives.
+type firstWrite struct {
+	once sync.Once
+	c    chan time.Time
+}
+
+func (w *firstWrite) Write(p []byte) (int, error) {
+	w.once.Do(func() { w.c <- time.Now() })
+	return len(p), nil
 }
 
 func pct(d []time.Duration, p int) time.Duration {
