@@ -48,13 +48,19 @@ type deployEnv struct {
 
 func newDeployEnv(t *testing.T) *deployEnv {
 	t.Helper()
+	return newDeployEnvWith(t)
+}
+
+func newDeployEnvWith(t *testing.T, opts ...func(*config.Server)) *deployEnv {
+	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
 	wheels := testwheels.Dir(t)
-	env := testenv.New(t, testenv.WithExecutable(bulutBinary(t)), func(c *config.Server) {
+	opts = append([]func(*config.Server){testenv.WithExecutable(bulutBinary(t)), func(c *config.Server) {
 		c.Environ = append(os.Environ(), "PIP_FIND_LINKS="+wheels, "PIP_NO_INDEX=1")
-	})
+	}}, opts...)
+	env := testenv.New(t, opts...)
 	return &deployEnv{Env: env, t: t, token: env.Signup(t, "deployer@example.com", "deploy-password")}
 }
 

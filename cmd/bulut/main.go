@@ -9,9 +9,15 @@ import (
 	"syscall"
 
 	"github.com/bulut-bulut/bulut/internal/cli"
+	"github.com/bulut-bulut/bulut/internal/dynoinit"
 )
 
 func main() {
+	// The dyno init runs as PID 1 inside a dyno: nothing else of the
+	// binary (signal handling above all) may come first.
+	if len(os.Args) > 1 && os.Args[1] == "dyno-init" {
+		os.Exit(dynoinit.Main(os.Args[2:]))
+	}
 	os.Exit(run())
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,13 @@ import (
 // TestMain lets the test binary act as the real `bulut` binary inside the
 // scripts (testscript runs it under that name).
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"bulut": func() { os.Exit(run()) }})
+	// The runtime starts the dyno init through a descriptor of this
+	// binary, so its name is not "bulut" then: recognise it by its
+	// argument, as main does.
+	if len(os.Args) > 1 && os.Args[1] == "dyno-init" {
+		main()
+	}
+	testscript.Main(m, map[string]func(){"bulut": main})
 }
 
 // TestScript runs the end-to-end scripts in testdata/script: each starts a
@@ -26,7 +33,10 @@ func TestScript(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               setupScript,
-		Cmds:                map[string]func(ts *testscript.TestScript, neg bool, args []string){"waitfor": waitFor},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfor": waitFor,
+			"procs":   waitProcs,
+		},
 	})
 }
 
@@ -83,4 +93,42 @@ func waitFor(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// waitProcs PATTERN N waits up to 30 s until exactly N processes of the
+// machine have a command line containing PATTERN.
+func waitProcs(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: procs PATTERN N")
+	}
+	want, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("procs: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n := countProcs(args[0])
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%d processes match %q, want %d", n, args[0], want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func countProcs(pattern string) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), pattern) {
+			n++
+		}
+	}
+	return n
 }

@@ -30,6 +30,11 @@ type Server struct {
 	BuildTimeout     time.Duration
 	MaxSlugSizeMB    int
 
+	// BootTimeout (R10) and StopGrace (R12) are Heroku's 60 s and 30 s
+	// when zero; tests set small ones.
+	BootTimeout time.Duration
+	StopGrace   time.Duration
+
 	// Executable is the bulut binary, which git's hooks run (`bulut hook
 	// pre-receive`), and Environ the server's environment, which builds
 	// take PATH, HOME and package-index settings from. Set by main, not

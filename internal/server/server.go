@@ -24,6 +24,8 @@ import (
 	"github.com/bulut-bulut/bulut/internal/dashboard"
 	"github.com/bulut-bulut/bulut/internal/gitreceive"
 	"github.com/bulut-bulut/bulut/internal/router"
+	"github.com/bulut-bulut/bulut/internal/runtime/local"
+	"github.com/bulut-bulut/bulut/internal/scheduler"
 	"github.com/bulut-bulut/bulut/internal/store/fsblob"
 )
 
@@ -35,10 +37,11 @@ type Server struct {
 	// Store holds the domain services (available after Open).
 	Store *Store
 
-	urls    bulut.URLs
-	addr    string
-	builder *builder.Builder
-	servers []*runningServer // the public listener and the hooks' socket
+	urls      bulut.URLs
+	addr      string
+	builder   *builder.Builder
+	scheduler *scheduler.Scheduler
+	servers   []*runningServer // the public listener and the hooks' socket
 }
 
 // runningServer is an http.Server serving a listener.
@@ -78,8 +81,27 @@ func (s *Server) Open() (err error) {
 		listener.Close()
 		return err
 	}
-	services := s.Store.Services()
+	stored := s.Store.Services()
 	blobs := fsblob.New(filepath.Join(s.Config.DataDir, "blobs"))
+	apps := router.New(router.Config{Apps: stored.Apps, URLs: s.urls, Logger: s.Logger})
+	dynos, err := local.New(local.Config{
+		Blobs:       blobs,
+		DataDir:     filepath.Join(s.Config.DataDir, "dynos"),
+		InitCommand: []string{s.Config.Executable, "dyno-init"},
+		HiddenPaths: []string{s.Config.DataDir},
+		Logger:      s.Logger,
+	})
+	if err != nil {
+		listener.Close()
+		return err
+	}
+	s.scheduler = scheduler.New(scheduler.Config{
+		Services: stored, Runtime: dynos, Routes: apps, URLs: s.urls, Logger: s.Logger,
+		Timings: scheduler.Timings{BootTimeout: s.Config.BootTimeout, StopGrace: s.Config.StopGrace},
+	})
+	var git *gitreceive.Server
+	services := reconciling(stored, s.scheduler, func(ctx context.Context, appID string) error { return git.DeleteRepo(ctx, appID) })
+	services.Dynos = s.scheduler
 	build := builder.New(builder.Config{
 		Services: services, Blobs: blobs, URLs: s.urls,
 		DataDir:        filepath.Join(s.Config.DataDir, "build"),
@@ -90,7 +112,7 @@ func (s *Server) Open() (err error) {
 	})
 	s.builder = build
 	socket := filepath.Join(s.Config.DataDir, "hook.sock")
-	git := gitreceive.New(gitreceive.Config{
+	git = gitreceive.New(gitreceive.Config{
 		Apps: services.Apps, Authorizations: services.Authorizations, Deployer: build, URLs: s.urls,
 		ReposDir:    filepath.Join(s.Config.DataDir, "repos"),
 		HooksDir:    filepath.Join(s.Config.DataDir, "hooks"),
@@ -113,8 +135,10 @@ func (s *Server) Open() (err error) {
 	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
 		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
-	apps := router.New(router.Config{Apps: services.Apps, URLs: s.urls, Logger: s.Logger})
 	s.serve(listener, s.route(apiHandler, dash, git, apps))
+	if err := s.scheduler.Open(context.Background()); err != nil {
+		return err
+	}
 	s.Logger.Info("listening", "addr", listener.Addr().String(), "domain", s.Config.Domain)
 	return nil
 }
@@ -212,6 +236,10 @@ func (s *Server) Close() error {
 		}
 	}
 	s.servers = nil
+	if s.scheduler != nil {
+		errs = append(errs, s.scheduler.Close())
+		s.scheduler = nil
+	}
 	if s.builder != nil {
 		errs = append(errs, s.builder.Close())
 		s.builder = nil
