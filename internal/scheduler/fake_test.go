@@ -348,6 +348,7 @@ type routeRecorder struct {
 	mu     sync.Mutex
 	routes map[string]bulut.Route
 	all    []bulut.Route
+	notify chan bulut.Route // if set, gets every route (benchmarks)
 }
 
 func (r *routeRecorder) SetRoute(rt bulut.Route) {
@@ -359,6 +360,9 @@ func (r *routeRecorder) SetRoute(rt bulut.Route) {
 	r.routes[rt.AppID] = rt
 	r.all = append(r.all, rt)
 	r.host.event("route %s %s crashed=%v", rt.AppID, strings.Join(rt.Backends, ","), rt.Crashed)
+	if r.notify != nil {
+		r.notify <- rt
+	}
 }
 
 func (r *routeRecorder) route(appID string) (bulut.Route, bool) {

@@ -33,7 +33,7 @@ func testTimings() scheduler.Timings {
 // env is a scheduler on a real store (SQLite in a temporary directory)
 // and a fake runtime.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	db     *sqlite.DB
 	svc    bulut.Services
 	host   *fakeHost
@@ -46,13 +46,13 @@ type env struct {
 	newRuntime func() runtime.Runtime
 }
 
-func newEnv(t *testing.T, timings scheduler.Timings) *env {
+func newEnv(t testing.TB, timings scheduler.Timings) *env {
 	t.Helper()
 	return newEnvWith(t, timings, nil)
 }
 
 // newEnvWith is newEnv with another runtime.
-func newEnvWith(t *testing.T, timings scheduler.Timings, newRuntime func(e *env) runtime.Runtime) *env {
+func newEnvWith(t testing.TB, timings scheduler.Timings, newRuntime func(e *env) runtime.Runtime) *env {
 	t.Helper()
 	db := sqlite.NewDB(filepath.Join(t.TempDir(), "bulut.db"))
 	if err := db.Open(); err != nil {
@@ -266,7 +266,7 @@ func (e *env) waitRoute(app *bulut.App, what string, ok func(bulut.Route) bool) 
 
 // waitFor polls cond until it holds, or fails the test after a while
 // (a bound for broken code, not a timing assertion).
-func waitFor(t *testing.T, what string, cond func() bool, state func() string) {
+func waitFor(t testing.TB, what string, cond func() bool, state func() string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {

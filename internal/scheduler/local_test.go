@@ -32,6 +32,9 @@ func TestMain(m *testing.M) {
 		os.Exit(dynoinit.Main(os.Args[1:]))
 	}
 	code := m.Run()
+	if leanInitDir != "" {
+		os.RemoveAll(leanInitDir)
+	}
 	if left := leftovers(); code == 0 && len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "processes of this run's dynos are left: %v\n", left)
 		code = 1
@@ -63,21 +66,27 @@ func leftovers() []int {
 
 // localEnv is a scheduler with the real local runtime: real processes,
 // isolated as well as this machine allows.
-func localEnv(t *testing.T, timings scheduler.Timings) (*env, *fsblob.Store) {
+func localEnv(t testing.TB, timings scheduler.Timings) (*env, *fsblob.Store) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return localEnvInit(t, timings, []string{"env", "BULUT_TEST_DYNOINIT=1", runMarker, exe})
+}
+
+// localEnvInit is localEnv with another init command.
+func localEnvInit(t testing.TB, timings scheduler.Timings, initCommand []string) (*env, *fsblob.Store) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs real dynos")
 	}
 	dir := t.TempDir()
 	blobs := fsblob.New(filepath.Join(dir, "blobs"))
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs syncBuffer
 	e := newEnvWith(t, timings, func(e *env) runtime.Runtime {
 		rt, err := local.New(local.Config{Blobs: blobs, DataDir: filepath.Join(dir, "data"),
-			InitCommand: []string{"env", "BULUT_TEST_DYNOINIT=1", runMarker, exe}, HiddenPaths: []string{dir},
+			InitCommand: initCommand, HiddenPaths: []string{dir},
 			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +101,8 @@ func localEnv(t *testing.T, timings scheduler.Timings) (*env, *fsblob.Store) {
 	return e, blobs
 }
 
-// deploySlug stores a slug with files (paths under /app) and releases it.
+// deploySlug stores a slug with files (paths under /app; bin/* are
+// executable) and releases it.
 func (e *env) deploySlug(ctx context.Context, blobs bulut.BlobStore, app *bulut.App, types map[string]string, files map[string]string) *bulut.Release {
 	e.t.Helper()
 	slug := &bulut.Slug{ProcessTypes: types, Commit: "0123456789abcdef0123456789abcdef01234567"}
@@ -105,7 +115,11 @@ func (e *env) deploySlug(ctx context.Context, blobs bulut.BlobStore, app *bulut.
 	tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755})
 	for _, name := range slices.Sorted(maps.Keys(files)) {
 		body := files[name]
-		tw.WriteHeader(&tar.Header{Name: "./" + name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(1700000000, 0)})
+		mode := int64(0o644)
+		if strings.HasPrefix(name, "bin/") {
+			mode = 0o755
+		}
+		tw.WriteHeader(&tar.Header{Name: "./" + name, Typeflag: tar.TypeReg, Mode: mode, Size: int64(len(body)), ModTime: time.Unix(1700000000, 0)})
 		tw.Write([]byte(body))
 	}
 	tw.Close()
