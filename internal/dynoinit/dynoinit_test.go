@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -91,7 +92,7 @@ func TestSignalsAndOrphans(t *testing.T) {
 	marker := "4471" + strconv.Itoa(os.Getpid()%1000)
 	// A daemon (setsid, double fork) that ignores SIGTERM, and a command
 	// that exits on SIGTERM.
-	var out bytes.Buffer
+	var out syncBuffer
 	cmd := runInit(t, dir, `(setsid sh -c 'trap "" TERM; exec sleep 9`+marker+`' &); trap 'echo term; exit 0' TERM; echo ready; while :; do sleep 0.02; done`)
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
@@ -165,4 +166,21 @@ func parentOf(pid int) int {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

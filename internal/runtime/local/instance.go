@@ -172,16 +172,28 @@ func (i *instance) setupIO(cmd *sandbox.Cmd, s runtime.Spec) error {
 			slave.Chown(i.r.cfg.UID, i.r.cfg.GID)
 		}
 		i.master, i.slave = master, slave
+		i.outEnd = make(chan struct{})
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	}
 	return nil
 }
 
-// afterStart closes this process's copy of the terminal's dyno side.
-func (i *instance) afterStart() {
+// afterStart closes this process's copy of the terminal's dyno side and,
+// if the dyno started, copies the terminal's output.
+func (i *instance) afterStart(started bool) {
 	if i.slave != nil {
 		i.slave.Close()
 		i.slave = nil
+	}
+	if i.master != nil && started {
+		out := i.spec.IO.Stdout
+		if out == nil {
+			out = io.Discard
+		}
+		go func() {
+			defer close(i.outEnd)
+			io.Copy(out, i.master) // ends with EIO once the dyno is gone
+		}()
 	}
 }
 
@@ -198,19 +210,8 @@ func (i *instance) startIO() {
 	if t == nil {
 		return
 	}
-	if i.master != nil {
-		i.outEnd = make(chan struct{})
-		go func() {
-			defer close(i.outEnd)
-			if t.Stdout != nil {
-				io.Copy(t.Stdout, i.master) // ends with EIO once the dyno is gone
-			} else {
-				io.Copy(io.Discard, i.master)
-			}
-		}()
-		if t.Stdin != nil {
-			go io.Copy(i.master, t.Stdin)
-		}
+	if i.master != nil && t.Stdin != nil {
+		go io.Copy(i.master, t.Stdin)
 	}
 	if t.Resize == nil && t.Signal == nil {
 		return

@@ -340,7 +340,7 @@ func (r *Runtime) Start(ctx context.Context, s runtime.Spec) (_ runtime.Instance
 	}
 	err = cmd.Start()
 	syncR.Close()
-	i.afterStart()
+	i.afterStart(err == nil)
 	if err != nil {
 		i.closeIO()
 		return nil, fmt.Errorf("local runtime: start dyno %s: %w", s.Name, err)

@@ -819,6 +819,68 @@ func BenchmarkStart(b *testing.B) {
 	}
 }
 
+// BenchmarkStartGoWeb measures a Go web dyno from Start until it accepts
+// connections on $PORT (what the scheduler's `up` waits for).
+func BenchmarkStartGoWeb(b *testing.B) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		b.Skip("no go command")
+	}
+	src := b.TempDir()
+	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module web\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte(`package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.ListenAndServe(":"+os.Getenv("PORT"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+}
+`), 0o644)
+	build := exec.Command(goTool, "build", "-o", "web", ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	bin, _ := os.ReadFile(filepath.Join(src, "web"))
+	for _, mode := range modes(b) {
+		b.Run(mode, func(b *testing.B) {
+			f := newFixture(b, mode)
+			slug := makeSlug(b, f.blobs, "slugs/goweb.tgz", map[string]slugFile{"bin/web": {body: string(bin), mode: 0o755}})
+			var ups []time.Duration
+			for b.Loop() {
+				port := freePort(b)
+				s := f.spec("web.1", "bin/web", slug)
+				s.Env = append(s.Env, "PORT="+strconv.Itoa(port))
+				t0 := time.Now()
+				inst, err := f.rt.Start(context.Background(), s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+					if err == nil {
+						c.Close()
+						break
+					}
+					if time.Since(t0) > 10*time.Second {
+						b.Fatal("the web dyno did not listen")
+					}
+					time.Sleep(200 * time.Microsecond)
+				}
+				ups = append(ups, time.Since(t0))
+				inst.Stop(time.Second)
+				<-inst.Done()
+			}
+			b.ReportMetric(ms(pct(ups, 50)), "up-p50-ms")
+			b.ReportMetric(ms(pct(ups, 95)), "up-p95-ms")
+		})
+	}
+}
+
 // firstWrite notes when the first byte arrives.
 type firstWrite struct {
 	once sync.Once

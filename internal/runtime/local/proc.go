@@ -96,10 +96,11 @@ func processTree(pid int) []int {
 	return out
 }
 
-// treeRSS is the resident memory of pid and its descendants.
+// treeRSS is the resident memory of pid's descendants (the app's; not
+// the init's own).
 func treeRSS(pid int) int64 {
 	var pages int64
-	for _, p := range append([]int{pid}, processTree(pid)...) {
+	for _, p := range processTree(pid) {
 		if st, ok := readStat(p); ok {
 			pages += st.rss
 		}
