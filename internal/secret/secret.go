@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -28,10 +29,15 @@ func CheckPassword(hash, password string) bool {
 
 // dummyHash is compared against when an account does not exist, so that a
 // login for an unknown e-mail takes as long as one with a wrong password.
-var dummyHash, _ = HashPassword("bulut-timing-equaliser")
+// It is made on first use: every bulut process (CLI commands, dyno init)
+// would otherwise pay a bcrypt hash at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("bulut-timing-equaliser")
+	return h
+})
 
 // BurnPasswordCheck spends the time of one password check.
-func BurnPasswordCheck(password string) { CheckPassword(dummyHash, password) }
+func BurnPasswordCheck(password string) { CheckPassword(dummyHash(), password) }
 
 // NewToken returns a new random token.
 func NewToken() string {
