@@ -118,12 +118,27 @@ func (h *Handler) routes() {
 	h.handle("GET /apps/{app}/slugs/{slug}", authenticated, h.slugInfo)
 	h.handle("GET /apps/{app}/formation", authenticated, h.listFormation)
 	h.handle("GET /apps/{app}/formation/{formation}", authenticated, h.formationInfo)
+	h.handle("PATCH /apps/{app}/formation", authenticated, h.batchUpdateFormation)
+	h.handle("PATCH /apps/{app}/formation/{formation}", authenticated, h.updateFormationType)
 	h.handle("GET /apps/{app}/buildpack-installations", authenticated, h.listBuildpacks)
 	h.handle("PUT /apps/{app}/buildpack-installations", authenticated, h.updateBuildpacks)
+
+	if h.cfg.Dynos != nil {
+		h.handle("GET /apps/{app}/dynos", authenticated, h.listDynos)
+		h.handle("POST /apps/{app}/dynos", authenticated, h.createDyno)
+		h.handle("DELETE /apps/{app}/dynos", authenticated, h.restartAllDynos)
+		h.handle("GET /apps/{app}/dynos/{dyno}", authenticated, h.dynoInfo)
+		h.handle("DELETE /apps/{app}/dynos/{dyno}", authenticated, h.restartDyno)
+		h.handle("POST /apps/{app}/dynos/{dyno}/actions/stop", authenticated, h.stopDyno)
+		// The heroku CLI's sdk variants acting on a process type.
+		h.handle("DELETE /apps/{app}/formations/{formation}", authenticated, h.restartFormation)
+		h.handle("POST /apps/{app}/formations/{formation}/actions/stop", authenticated, h.stopFormation)
+	}
 
 	// Signed URLs, fetched without a token.
 	h.handle("GET /build-output/{id}", public, h.buildOutput)
 	h.handle("GET /slug-blobs/{id}", public, h.slugBlob)
+	h.handle("GET /dyno-attach/{id}", public, h.attachDyno)
 
 	h.handle("/", anonymous, func(w http.ResponseWriter, r *http.Request) error {
 		return bulut.Errorf(bulut.ENOTFOUND, "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?")
