@@ -93,6 +93,9 @@ type Spec struct {
 	Isolate bool
 	// ExtraFiles are given to the command as descriptors 3, 4...
 	ExtraFiles []*os.File
+	// Cgroup, if set, is an open cgroup v2 directory the command is
+	// started in (clone3's CLONE_INTO_CGROUP: no migration afterwards).
+	Cgroup *os.File
 	// Mode, if set, overrides Mode() for this command (tests).
 	Mode string
 }
@@ -351,6 +354,9 @@ func (c *Cmd) Start() error {
 	cmd.SysProcAttr.Setpgid = true
 	if s.Isolate && c.mode == ModeNamespace {
 		cmd.SysProcAttr.Cloneflags |= syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC
+	}
+	if s.Cgroup != nil {
+		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(s.Cgroup.Fd())
 	}
 	if err := c.setupIO(cmd); err != nil {
 		return err

@@ -479,3 +479,45 @@ echo fd3 >&3
 		})
 	}
 }
+
+func TestSandbox_Cgroup(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	// A cgroup v2 hierarchy this process is at the root of (hybrid mode
+	// here: no controllers, so children may hold processes).
+	var base string
+	for _, p := range []string{"/sys/fs/cgroup/unified", "/sys/fs/cgroup"} {
+		if _, err := os.Stat(filepath.Join(p, "cgroup.procs")); err == nil {
+			if b, _ := os.ReadFile("/proc/self/cgroup"); strings.Contains(string(b), "\n0::/\n") || strings.HasPrefix(string(b), "0::/\n") {
+				if c, _ := os.ReadFile(filepath.Join(p, "cgroup.subtree_control")); len(strings.TrimSpace(string(c))) == 0 {
+					base = p
+				}
+			}
+			break
+		}
+	}
+	if base == "" {
+		t.Skip("no cgroup v2 hierarchy to test with")
+	}
+	cg := filepath.Join(base, "bulut-sandbox-test-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(cg, 0o755); err != nil {
+		t.Skip(err)
+	}
+	defer os.Remove(cg)
+	dir, err := os.Open(cg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	for _, mode := range append(modes(t), ModeNone) {
+		f := newFixture(t)
+		out, err := run(t, mode, Spec{AppDir: f.app, TmpDir: f.tmp, Cgroup: dir, Args: []string{"cat", "/proc/self/cgroup"}})
+		if err != nil {
+			t.Fatal(mode, err, out)
+		}
+		if !strings.Contains(out, "0::/"+filepath.Base(cg)+"\n") {
+			t.Errorf("%s: the command is not in the cgroup: %q", mode, out)
+		}
+	}
+}
