@@ -299,8 +299,8 @@ func (g *cgroup) killAll() error {
 	}
 	for i := 0; ; i++ {
 		b, err := os.ReadFile(filepath.Join(g.path, "cgroup.procs"))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENODEV) {
+			return nil // removed meanwhile
 		}
 		if err != nil {
 			return err

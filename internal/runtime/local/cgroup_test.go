@@ -1,9 +1,17 @@
 package local
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/bulut-bulut/bulut/internal/runtime"
+	"github.com/bulut-bulut/bulut/internal/sandbox"
 )
 
 func TestMountParsing(t *testing.T) {
@@ -75,4 +83,71 @@ func TestCheckDynoCgroup(t *testing.T) {
 	if checkDynoCgroup(filepath.Join(own[0], cgroupPrefix+"abc")) != nil {
 		t.Errorf("a dyno cgroup under this process's was refused")
 	}
+}
+
+// TestCgroupV2Dyno runs a dyno in a cgroup v2 made as on a v2 host, on
+// this machine's unified hierarchy if it has one without controllers
+// (hybrid mode: so no memory files, but the dyno is born in its cgroup,
+// found there, killed through cgroup.kill and removed).
+func TestCgroupV2Dyno(t *testing.T) {
+	if os.Geteuid() != 0 || sandbox.Mode() != sandbox.ModeNamespace {
+		t.Skip("needs root")
+	}
+	const unified = "/sys/fs/cgroup/unified"
+	b, _ := os.ReadFile("/proc/self/cgroup")
+	ctrl, err := os.ReadFile(filepath.Join(unified, "cgroup.subtree_control"))
+	if err != nil || len(strings.TrimSpace(string(ctrl))) != 0 || !strings.Contains("\n"+string(b), "\n0::/\n") {
+		t.Skip("no controller-less cgroup v2 hierarchy here")
+	}
+	exe, _ := os.Executable()
+	rt, err := New(Config{DataDir: filepath.Join(t.TempDir(), "data"), InitCommand: []string{"env", "BULUT_TEST_DYNOINIT=1", exe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.cg = &cgroups{v2: true, base: unified}
+	var out lockedBuffer
+	inst, err := rt.Start(context.Background(), runtime.Spec{ID: fmt.Sprintf("lt%d-v2", os.Getpid()), Name: "web.1",
+		Command: "cat /proc/self/cgroup; echo ready; exec sleep 100", Env: []string{"PATH=/usr/bin:/bin"}, Output: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := inst.(*instance)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "ready") {
+		if time.Now().After(deadline) {
+			inst.Stop(0)
+			t.Fatalf("not ready: %q", out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if want := "0::/" + filepath.Base(i.cgroup.path) + "\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("the dyno's cgroups: %q, want %q", out.String(), want)
+	}
+	if err := i.cgroup.killAll(); err != nil {
+		t.Error(err)
+	}
+	<-inst.Done()
+	if exit := inst.Exit(); exit.Signal != "KILL" {
+		t.Errorf("exit %+v, want killed", exit)
+	}
+	if exists(i.cgroup.path) {
+		t.Errorf("cgroup %s left", i.cgroup.path)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

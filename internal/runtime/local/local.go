@@ -325,6 +325,14 @@ func (r *Runtime) Start(ctx context.Context, s runtime.Spec) (_ runtime.Instance
 		if i.cgroup, err = r.cg.create(filepath.Base(st.Cgroup), 2*s.Memory); err != nil {
 			return nil, fmt.Errorf("local runtime: make the dyno's cgroup: %w", err)
 		}
+		if i.cgroup.v2 {
+			// Born in it: a migration (cgroup.procs) waits for an RCU
+			// grace period, milliseconds.
+			if spec.Cgroup, err = os.Open(i.cgroup.path); err != nil {
+				return nil, err
+			}
+			defer spec.Cgroup.Close()
+		}
 	}
 
 	syncR, syncW, err := os.Pipe()
@@ -354,15 +362,25 @@ func (r *Runtime) Start(ctx context.Context, s runtime.Spec) (_ runtime.Instance
 		return nil, err
 	}
 	pid := cmd.Process().Pid
-	if i.init, err = openPidfd(pid); err != nil {
+	init, err := openPidfd(pid)
+	if err != nil {
 		return fail(err)
 	}
-	if i.cgroup != nil {
+	i.mu.Lock()
+	if i.ended {
+		init.close() // already gone: wait() won't close it
+	} else {
+		i.init = init
+	}
+	i.mu.Unlock()
+	if i.cgroup != nil && spec.Cgroup == nil {
+		// cgroup v1: moved in while init waits for the start signal, and
+		// prepares its Go runtime meanwhile.
 		if err := i.cgroup.add(pid); err != nil {
 			return fail(fmt.Errorf("local runtime: put dyno %s in its cgroup: %w", s.Name, err))
 		}
 	}
-	st.Pid, st.Start, st.PIDNS = pid, i.init.start, r.mode != sandbox.ModeNone
+	st.Pid, st.Start, st.PIDNS = pid, init.start, r.mode != sandbox.ModeNone
 	if err := writeState(i.dir, st); err != nil {
 		return fail(err)
 	}
