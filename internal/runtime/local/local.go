@@ -5,8 +5,8 @@
 // (hostname = the dyno's name) and IPC namespaces; a root file system
 // that is a read-only view of the host with a copy-on-write /app (an
 // overlay of the release's slug, unpacked once per release), a private
-// /tmp and /dev/shm, the data dirs hidden and /root reduced to
-// /root/.pyenv; its command runs as an unprivileged user (65534 by
+// /tmp and /dev/shm, the data dirs hidden, /root reduced to
+// /root/.pyenv and an /etc/hosts that resolves its name; its command runs as an unprivileged user (65534 by
 // default) under our init (package dynoinit) as PID 1; and a memory
 // cgroup (v1 or v2) limits it to twice its quota.
 //
@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,6 +90,9 @@ type Runtime struct {
 	initFiles []*os.File // those descriptors, given as 4, 5...
 	tmpfs     []sandbox.Tmpfs
 	binds     []sandbox.Bind
+
+	hostsOnce sync.Once
+	hosts     []byte // the host's /etc/hosts
 
 	mu      sync.Mutex
 	running map[string]*instance
@@ -480,6 +484,14 @@ func (r *Runtime) sandboxSpec(i *instance, s runtime.Spec, lower string) (sandbo
 		spec.Isolate = true
 		spec.Tmpfs = append(append([]sandbox.Tmpfs(nil), r.tmpfs...), r.devShm(s.Memory)...)
 		spec.Binds = r.binds
+		if s.Name != "" {
+			// The hostname resolves (Java's getLocalHost, hostname -f...).
+			hosts := filepath.Join(i.dir, "hosts")
+			if err := os.WriteFile(hosts, r.hostsFile(s.Name), 0o644); err != nil {
+				return spec, err
+			}
+			spec.Binds = append(slices.Clip(spec.Binds), sandbox.Bind{Source: hosts, Target: "/etc/hosts", ReadOnly: true})
+		}
 		args = append(args, "-proc")
 		if s.Name != "" {
 			args = append(args, "-hostname", s.Name)
@@ -490,6 +502,14 @@ func (r *Runtime) sandboxSpec(i *instance, s runtime.Spec, lower string) (sandbo
 	}
 	spec.Args = append(args, "--", s.Command)
 	return spec, nil
+}
+
+// hostsFile is the host's /etc/hosts with the dyno's name for the
+// loopback addresses.
+func (r *Runtime) hostsFile(name string) []byte {
+	r.hostsOnce.Do(func() { r.hosts, _ = os.ReadFile("/etc/hosts") })
+	b := []byte("127.0.0.1\tlocalhost " + name + "\n::1\tlocalhost ip6-localhost ip6-loopback " + name + "\n")
+	return append(b, r.hosts...)
 }
 
 // devShm gives the dyno a private /dev/shm (the host's is shared by

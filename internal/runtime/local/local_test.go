@@ -565,6 +565,7 @@ func TestIsolation(t *testing.T) {
 	waitFor(t, "the other dyno", func() bool { return strings.Contains(otherOut.String(), "ready") })
 
 	script := `hostname; id -u; id -G
+getent ahostsv4 web.3 | grep -q 127.0.0.1 || echo unresolved
 ls /proc | grep -c '^[0-9]'
 m=53; for p in /proc/[0-9]*; do cat $p/cmdline; echo; done | tr '\0' ' ' | grep -c "sleep 6${m}1[8]" || true
 cat ` + host + `/visible; echo
