@@ -187,6 +187,11 @@ func New(cfg Config) (*Runtime, error) {
 	if r.root && r.cg == nil {
 		r.log.Warn("dyno memory limits are not enforced", "err", cgErr)
 	}
+	cgroupInfo := "none"
+	if r.cg != nil {
+		cgroupInfo = r.cg.base
+	}
+	r.log.Info("dyno runtime", "mode", r.mode, "overlay", r.overlay, "cgroups", cgroupInfo, "user", r.dropUser)
 	return r, nil
 }
 
