@@ -56,6 +56,14 @@ func withExitCode(err error, code int) error {
 	return &cliError{err: err, code: code}
 }
 
+// exitStatusError ends the CLI with the exit code of a remote command
+// (bulut run), without a message.
+type exitStatusError struct{ code int }
+
+func (e *exitStatusError) Error() string {
+	return fmt.Sprintf("the command exited with status %d", e.code)
+}
+
 var errNotLoggedIn = &cliError{err: errors.New("Not logged in."), hint: "Run bulut login.", code: exitError}
 
 // report prints err, if any, as Heroku does (` ›   Error: MESSAGE`) and
@@ -63,6 +71,13 @@ var errNotLoggedIn = &cliError{err: errors.New("Not logged in."), hint: "Run bul
 func (inv *invocation) report(err error) int {
 	if err == nil {
 		return 0
+	}
+	var status *exitStatusError
+	if errors.As(err, &status) {
+		if status.code < 1 || status.code > 255 {
+			return exitError
+		}
+		return status.code
 	}
 	code, hint := exitError, inv.credentialsHint(err)
 	var ce *cliError

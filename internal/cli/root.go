@@ -9,6 +9,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 
 	"github.com/bulut-bulut/bulut"
@@ -29,6 +30,10 @@ type Env struct {
 	OpenBrowser func(url string) error
 	// Hostname names this machine in the descriptions of login tokens.
 	Hostname string
+	// Notify relays the process's signals to c until the returned stop
+	// function is called, for `run` to forward them to the dyno. nil:
+	// signal.Notify.
+	Notify func(c chan<- os.Signal, sig ...os.Signal) (stop func())
 }
 
 // Run runs the CLI with args (without the program name) and returns the
@@ -97,6 +102,7 @@ func (inv *invocation) rootCommand() *cobra.Command {
 	root.AddCommand(inv.releasesCommands()...)
 	root.AddCommand(inv.buildsCommands()...)
 	root.AddCommand(inv.buildpacksCommands()...)
+	root.AddCommand(inv.psCommands()...)
 	root.AddCommand(inv.gitRemoteCommand(), inv.gitCloneCommand(), inv.openCommand())
 	return root
 }
