@@ -1,13 +1,19 @@
 package api_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +27,7 @@ import (
 	"github.com/bulut-bulut/bulut/internal/api"
 	"github.com/bulut-bulut/bulut/internal/config"
 	"github.com/bulut-bulut/bulut/internal/server"
+	"github.com/bulut-bulut/bulut/internal/store/fsblob"
 	"github.com/bulut-bulut/bulut/internal/testenv"
 )
 
@@ -279,136 +286,250 @@ func (e *dynoEnv) deploy(t *testing.T, email, password, app string, types map[st
 	}
 }
 
+// deploySlug stores a slug whose blob holds files (under /app) and
+// releases it through the API, as a push would.
+func deploySlug(t *testing.T, env *testenv.Env, h *heroku.Service, app string, types, files map[string]string) {
+	t.Helper()
+	actx := accountContext(t, env, "dyno@example.com", "dyno-pass")
+	slug := createSlug(t, env, actx, app, "0123456789abcdef", types)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: "./", Typeflag: tar.TypeDir, Mode: 0o755})
+	for name, body := range files {
+		tw.WriteHeader(&tar.Header{Name: "./" + name, Typeflag: tar.TypeReg, Mode: 0o755, Size: int64(len(body))})
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	zw.Close()
+	blobs := fsblob.New(filepath.Join(env.Config.DataDir, "blobs"))
+	if _, err := blobs.PutBlob(context.Background(), bulut.SlugBlobKey(slug.ID), &buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ReleaseCreate(context.Background(), app, heroku.ReleaseCreateOpts{Slug: slug.ID}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitDynos lists an app's dynos until cond holds of them.
+func waitDynos(t *testing.T, h *heroku.Service, app, what string, cond func(ds []heroku.Dyno) bool) []heroku.Dyno {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ds, err := h.DynoList(context.Background(), app, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cond(ds) {
+			return ds
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: dynos %+v", what, ds)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// dynoStates writes dynos as "worker.1=up worker.2=starting".
+func dynoStates(ds []heroku.Dyno) string {
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, d.Name+"="+d.State)
+	}
+	return strings.Join(parts, " ")
+}
+
 func TestAPI_Dynos(t *testing.T) {
-	env := newDynoEnv(t)
+	if testing.Short() {
+		t.Skip("runs real dynos")
+	}
+	env := testenv.New(t, func(c *config.Server) { c.StopGrace = 3 * time.Second })
 	ctx := context.Background()
 	token := env.Signup(t, "dyno@example.com", "dyno-pass")
-	h := herokuClient(env.Env, token)
-	app := env.app(t, token, "dynamo")
-	env.deploy(t, "dyno@example.com", "dyno-pass", "dynamo", map[string]string{"web": "gunicorn app:app", "worker": "python worker.py"})
-	web1 := env.dynos.addDyno(app, "web.1", "gunicorn app:app")
-	env.dynos.addDyno(app, "web.2", "gunicorn app:app")
-	env.dynos.addDyno(app, "worker.1", "python worker.py")
+	h := herokuClient(env, token)
+	app, err := h.AppCreate(ctx, heroku.AppCreateOpts{Name: ptr("dynamo")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploySlug(t, env, h, "dynamo", map[string]string{"worker": "sleep 600", "clock": "./clock"},
+		map[string]string{"clock": "#!/bin/sh\nexec sleep 600\n"})
+	if _, err := h.FormationUpdate(ctx, "dynamo", "worker", heroku.FormationUpdateOpts{Quantity: ptr(2)}); err != nil {
+		t.Fatal(err)
+	}
+	ds := waitDynos(t, h, "dynamo", "two workers up", func(ds []heroku.Dyno) bool { return dynoStates(ds) == "worker.1=up worker.2=up" })
+	rel, err := h.ReleaseInfo(ctx, "dynamo", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w1 := ds[0]
 
 	t.Run("List", func(t *testing.T) {
-		ds, err := h.DynoList(ctx, "dynamo", nil)
-		if err != nil || len(ds) != 3 {
-			t.Fatalf("DynoList = %+v, %v", ds, err)
-		}
-		d := ds[0]
-		if d.Name != "web.1" || d.ID != web1.ID || d.Type != "web" || d.Command != "gunicorn app:app" || d.Size != "Free" ||
-			d.State != "up" || d.App.ID != app.ID || d.App.Name != "dynamo" || d.Release.ID != web1.ReleaseID ||
-			d.Release.Version != 2 || d.AttachURL != nil || d.CreatedAt.IsZero() || d.UpdatedAt.IsZero() {
-			t.Fatalf("dyno = %+v", d)
+		if w1.Type != "worker" || w1.Command != "sleep 600" || w1.Size != "Free" || w1.App.ID != app.ID || w1.App.Name != "dynamo" ||
+			w1.Release.ID != rel.ID || w1.Release.Version != 2 || w1.AttachURL != nil || w1.ID == "" || w1.ID == ds[1].ID ||
+			w1.CreatedAt.IsZero() || w1.UpdatedAt.IsZero() {
+			t.Fatalf("dyno = %+v", w1)
 		}
 		var raw []map[string]any
 		env.Do(t, "GET", "/apps/"+app.ID+"/dynos", token, nil, 200, &raw)
-		if v, ok := raw[0]["attach_url"]; !ok || v != nil || len(raw) != 3 {
+		if v, ok := raw[0]["attach_url"]; !ok || v != nil || len(raw) != 2 {
 			t.Fatalf("raw dynos = %v", raw)
 		}
 	})
 
 	t.Run("Info", func(t *testing.T) {
-		for _, key := range []string{"web.1", web1.ID} {
+		for _, key := range []string{"worker.1", w1.ID} {
 			d, err := h.DynoInfo(ctx, "dynamo", key)
-			if err != nil || d.ID != web1.ID || d.Name != "web.1" {
+			if err != nil || d.ID != w1.ID || d.Name != "worker.1" {
 				t.Fatalf("DynoInfo(%s) = %+v, %v", key, d, err)
 			}
 		}
-		_, err := h.DynoInfo(ctx, "dynamo", "web.9")
+		_, err := h.DynoInfo(ctx, "dynamo", "worker.9")
 		wantHerokuError(t, err, 404, "not_found")
 	})
 
+	// ids returns the IDs of the dynos named.
+	ids := func(ds []heroku.Dyno) map[string]string {
+		m := map[string]string{}
+		for _, d := range ds {
+			m[d.Name] = d.ID
+		}
+		return m
+	}
+	// replaced waits until the dynos named are up with new IDs, and the
+	// others untouched.
+	replaced := func(t *testing.T, before []heroku.Dyno, names ...string) []heroku.Dyno {
+		t.Helper()
+		old := ids(before)
+		return waitDynos(t, h, "dynamo", "replacement of "+strings.Join(names, ", "), func(ds []heroku.Dyno) bool {
+			now := ids(ds)
+			if dynoStates(ds) != dynoStates(before) || len(now) != len(old) {
+				return false
+			}
+			for name, id := range old {
+				if slices.Contains(names, name) == (now[name] == id) {
+					return false
+				}
+			}
+			return true
+		})
+	}
+
 	t.Run("RestartAndStop", func(t *testing.T) {
+		if _, err := h.DynoRestart(ctx, "dynamo", "worker.2"); err != nil {
+			t.Fatal(err)
+		}
+		ds = replaced(t, ds, "worker.2")
+		if _, err := h.DynoRestart(ctx, "dynamo", ds[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		ds = replaced(t, ds, "worker.1")
 		if _, err := h.DynoRestartAll(ctx, "dynamo"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.DynoRestart(ctx, "dynamo", "web.2"); err != nil {
-			t.Fatal(err)
+		ds = replaced(t, ds, "worker.1", "worker.2")
+		var empty map[string]any
+		resp := env.Do(t, "DELETE", "/apps/dynamo/formations/worker", token, nil, 202, &empty)
+		if len(empty) != 0 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("restart answer = %v", empty)
 		}
-		if _, err := h.DynoRestart(ctx, "dynamo", web1.ID); err != nil {
-			t.Fatal(err)
-		}
+		ds = replaced(t, ds, "worker.1", "worker.2")
+		// A stopped formation dyno is started again.
 		if _, err := h.DynoStop(ctx, "dynamo", "worker.1"); err != nil {
 			t.Fatal(err)
 		}
-		resp := env.Do(t, "DELETE", "/apps/dynamo/dynos", token, nil, 202, nil)
-		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-			t.Fatalf("Content-Type = %q", ct)
-		}
-		var empty map[string]any
-		env.Do(t, "DELETE", "/apps/dynamo/formations/web", token, nil, 202, &empty)
-		if len(empty) != 0 {
-			t.Fatalf("restart answer = %v", empty)
-		}
-		env.Do(t, "POST", "/apps/dynamo/formations/web/actions/stop", token, nil, 202, nil)
+		ds = replaced(t, ds, "worker.1")
+		env.Do(t, "POST", "/apps/dynamo/formations/worker/actions/stop", token, nil, 202, nil)
+		ds = replaced(t, ds, "worker.1", "worker.2")
+
 		var e struct{ ID, Message string }
-		env.Do(t, "DELETE", "/apps/dynamo/formations/clock", token, nil, 404, &e)
-		if e.Message != "Couldn't find that process type (clock)." {
+		env.Do(t, "DELETE", "/apps/dynamo/formations/web", token, nil, 404, &e)
+		if e.Message != "Couldn't find that process type (web)." {
 			t.Fatalf("restart of an unknown type: %+v", e)
 		}
-		env.Do(t, "POST", "/apps/dynamo/formations/clock/actions/stop", token, nil, 404, nil)
-		_, err := h.DynoStop(ctx, "dynamo", "web.7")
+		env.Do(t, "POST", "/apps/dynamo/formations/web/actions/stop", token, nil, 404, nil)
+		_, err := h.DynoStop(ctx, "dynamo", "worker.7")
 		wantHerokuError(t, err, 404, "not_found")
-		want := []string{"restart dynamo", "restart dynamo web.2", "restart dynamo web.1", "stop dynamo worker.1",
-			"restart dynamo", "restart dynamo type web", "stop dynamo web.1", "stop dynamo web.2"}
-		if got := env.dynos.log(); !slices.Equal(got, want) {
-			t.Fatalf("calls =\n%q\nwant\n%q", got, want)
-		}
+		_, err = h.DynoRestart(ctx, "dynamo", "worker.7")
+		wantHerokuError(t, err, 404, "not_found")
 	})
 
 	t.Run("CreateDetached", func(t *testing.T) {
-		d, err := h.DynoCreate(ctx, "dynamo", heroku.DynoCreateOpts{Command: "python manage.py migrate", Size: ptr("Standard-1X"),
+		d, err := h.DynoCreate(ctx, "dynamo", heroku.DynoCreateOpts{Command: "sleep 600", Size: ptr("Standard-1X"),
 			Env: map[string]string{"A": "1"}, TimeToLive: ptr(600)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Type != "run" || !strings.HasPrefix(d.Name, "run.") || d.Command != "python manage.py migrate" || d.Size != "Standard-1X" ||
-			d.State != "starting" || d.AttachURL != nil || d.App.Name != "dynamo" || d.ID == "" {
+		if d.Type != "run" || !regexp.MustCompile(`^run\.\d{4}$`).MatchString(d.Name) || d.Command != "sleep 600" ||
+			d.Size != "Standard-1X" || d.AttachURL != nil || d.App.Name != "dynamo" || d.ID == "" || d.Release.Version != 2 {
 			t.Fatalf("DynoCreate = %+v", d)
 		}
-		// The heroku CLI sends COLUMNS and LINES as numbers.
+		waitDynos(t, h, "dynamo", "the one-off up", func(ds []heroku.Dyno) bool {
+			return slices.ContainsFunc(ds, func(x heroku.Dyno) bool { return x.ID == d.ID && x.State == "up" })
+		})
+		// A Procfile type as the first word runs its command; numbers
+		// in env are taken as the heroku CLI sends them.
 		var raw map[string]any
 		env.Do(t, "POST", "/apps/dynamo/dynos", token,
-			`{"command":"bash","attach":false,"env":{"TERM":"xterm","COLUMNS":80,"LINES":24,"GONE":null},"type":"run","size":"free"}`, 201, &raw)
-		if raw["size"] != "Free" || raw["attach_url"] != nil {
+			`{"command":"clock","attach":false,"env":{"TERM":"xterm","COLUMNS":80,"LINES":24,"GONE":null},"type":"run","size":"free"}`, 201, &raw)
+		if raw["size"] != "Free" || raw["attach_url"] != nil || raw["command"] != "./clock" {
 			t.Fatalf("created = %v", raw)
 		}
-		env.dynos.mu.Lock()
-		runs := slices.Clone(env.dynos.runs)
-		env.dynos.mu.Unlock()
-		if len(runs) != 2 || runs[0].Attach || runs[0].Size != "standard-1x" || runs[0].Env["A"] != "1" ||
-			fmt.Sprint(runs[1].Env) != "map[COLUMNS:80 LINES:24 TERM:xterm]" || runs[1].Type != "run" {
-			t.Fatalf("runs = %+v", runs)
+		// A stopped one-off is gone.
+		if _, err := h.DynoStop(ctx, "dynamo", d.Name); err != nil {
+			t.Fatal(err)
 		}
+		waitDynos(t, h, "dynamo", "the one-off gone", func(ds []heroku.Dyno) bool {
+			return !slices.ContainsFunc(ds, func(x heroku.Dyno) bool { return x.ID == d.ID })
+		})
 		for _, body := range []string{`{"command":""}`, `{}`, `{"command":"ls","time_to_live":100000}`,
 			`{"command":"ls","env":{"A":{"b":1}}}`, `{"command":"ls","size":"huge"}`} {
 			env.Do(t, "POST", "/apps/dynamo/dynos", token, body, 422, nil)
 		}
 	})
 
+	t.Run("Attached", func(t *testing.T) {
+		d, err := h.DynoCreate(ctx, "dynamo", heroku.DynoCreateOpts{Command: `read line; echo "got $line in $DYNO"; exit 3`, Attach: ptr(true)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.AttachURL == nil || !strings.HasPrefix(*d.AttachURL, "http://api.localhost:"+env.Port()+"/dyno-attach/"+d.ID+"?sig=") {
+			t.Fatalf("attach_url = %v", d.AttachURL)
+		}
+		var out bytes.Buffer
+		code, err := client.New("http://api.localhost:"+env.Port(), token).Attach(ctx, *d.AttachURL,
+			bulut.DynoIO{Stdin: strings.NewReader("hello\n"), Stdout: &out})
+		if err != nil || code != 3 || out.String() != "got hello in "+d.Name+"\n" {
+			t.Fatalf("Attach = %d, %v, output %q", code, err, out.String())
+		}
+	})
+
 	t.Run("AnotherAccount", func(t *testing.T) {
 		other := env.Signup(t, "other@example.com", "other-pass")
-		o := herokuClient(env.Env, other)
-		before := len(env.dynos.log())
+		o := herokuClient(env, other)
+		ds, err := h.DynoList(ctx, "dynamo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := ids(ds)
 		for _, key := range []string{"dynamo", app.ID} {
 			_, err := o.DynoList(ctx, key, nil)
 			wantHerokuError(t, err, 404, "not_found")
-			_, err = o.DynoInfo(ctx, key, "web.1")
+			_, err = o.DynoInfo(ctx, key, "worker.1")
 			wantHerokuError(t, err, 404, "not_found")
 			_, err = o.DynoRestartAll(ctx, key)
 			wantHerokuError(t, err, 404, "not_found")
-			_, err = o.DynoRestart(ctx, key, "web.1")
+			_, err = o.DynoRestart(ctx, key, "worker.1")
 			wantHerokuError(t, err, 404, "not_found")
-			_, err = o.DynoStop(ctx, key, "web.1")
+			_, err = o.DynoStop(ctx, key, "worker.1")
 			wantHerokuError(t, err, 404, "not_found")
 			_, err = o.DynoCreate(ctx, key, heroku.DynoCreateOpts{Command: "bash"})
 			wantHerokuError(t, err, 404, "not_found")
-			env.Do(t, "DELETE", "/apps/"+key+"/formations/web", other, nil, 404, nil)
-			env.Do(t, "POST", "/apps/"+key+"/formations/web/actions/stop", other, nil, 404, nil)
+			env.Do(t, "DELETE", "/apps/"+key+"/formations/worker", other, nil, 404, nil)
+			env.Do(t, "POST", "/apps/"+key+"/formations/worker/actions/stop", other, nil, 404, nil)
 		}
-		if got := env.dynos.log(); len(got) != before {
-			t.Fatalf("another account's calls went through: %q", got[before:])
+		ds, err = h.DynoList(ctx, "dynamo", nil)
+		if err != nil || !maps.Equal(ids(ds), before) {
+			t.Fatalf("another account changed the dynos: %+v, %v", ds, err)
 		}
 	})
 }

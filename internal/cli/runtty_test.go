@@ -73,6 +73,23 @@ type ptyOutput struct {
 	changed chan struct{}
 }
 
+func newPTYOutput() *ptyOutput { return &ptyOutput{changed: make(chan struct{})} }
+
+func (p *ptyOutput) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.b.Write(b)
+	close(p.changed)
+	p.changed = make(chan struct{})
+	return len(b), nil
+}
+
+func (p *ptyOutput) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.b.String()
+}
+
 func (p *ptyOutput) waitFor(t *testing.T, want string) {
 	t.Helper()
 	for {
@@ -92,21 +109,7 @@ func TestRunWithTerminal(t *testing.T) {
 	setWindowSize(t, slave, 40, 120)
 	before := termios(t, slave)
 
-	out := &ptyOutput{changed: make(chan struct{})}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			out.mu.Lock()
-			out.b.Write(buf[:n])
-			close(out.changed)
-			out.changed = make(chan struct{})
-			out.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	out := startPTYReader(master)
 
 	var sigs chan<- os.Signal
 	notified := make(chan struct{})
@@ -134,10 +137,7 @@ func TestRunWithTerminal(t *testing.T) {
 	// Raw mode: what the user types goes through unechoed, Enter as \r.
 	master.WriteString("ls\r")
 	out.waitFor(t, "echo: ls\n")
-	out.mu.Lock()
-	shown := out.b.String()
-	out.mu.Unlock()
-	if strings.Count(shown, "ls") != 1 {
+	if shown := out.String(); strings.Count(shown, "ls") != 1 {
 		t.Fatalf("the local terminal echoed the input: %q", shown)
 	}
 	setWindowSize(t, slave, 50, 132)
@@ -161,4 +161,107 @@ func TestRunWithTerminal(t *testing.T) {
 	if after := termios(t, slave); after != before {
 		t.Fatalf("the terminal wasn't restored: %+v, was %+v", after, before)
 	}
+}
+
+// startPTYReader copies what the CLI writes to the terminal into a
+// ptyOutput.
+func startPTYReader(master *os.File) *ptyOutput {
+	out := newPTYOutput()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func TestAgainstServer_RunWithTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real dynos")
+	}
+	ct, _, _ := newDeployTest(t)
+	master, slave := openPTY(t)
+	setWindowSize(t, slave, 40, 120)
+	out := startPTYReader(master)
+	var stderr bytes.Buffer
+	notified := make(chan chan<- os.Signal, 1)
+	env := cli.Env{
+		Stdin: slave, Stdout: slave, Stderr: &stderr,
+		Getenv: func(k string) string {
+			if k == "TERM" {
+				return "xterm"
+			}
+			return ct.env[k]
+		},
+		Dir:    ct.dir,
+		Notify: func(c chan<- os.Signal, _ ...os.Signal) func() { notified <- c; return func() {} },
+	}
+	done := make(chan int, 1)
+	script := `test -t 0 && echo "in a terminal: $TERM $COLUMNS $LINES"; stty size; ` +
+		`while [ "$(stty size)" = "40 120" ]; do sleep 0.01; done; echo "resized to $(stty size)"; ` +
+		`read x; echo "got $x"; trap 'echo caught INT; exit 7' INT; echo ready; while :; do sleep 0.05; done`
+	go func() { done <- cli.Run(context.Background(), env, []string{"run", script}) }()
+	sigs := <-notified
+	out.waitFor(t, "in a terminal: xterm 120 40")
+	out.waitFor(t, "40 120")
+	setWindowSize(t, slave, 50, 132)
+	sigs <- syscall.SIGWINCH
+	out.waitFor(t, "resized to 50 132")
+	// The dyno's terminal echoes, and turns Enter into a new line and
+	// Ctrl-C into SIGINT.
+	master.WriteString("hi\r")
+	out.waitFor(t, "hi\r\ngot hi")
+	out.waitFor(t, "ready")
+	master.WriteString("\x03")
+	out.waitFor(t, "caught INT")
+	if code := <-done; code != 7 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestAgainstServer_RunSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs real dynos")
+	}
+	ct, _, _ := newDeployTest(t)
+	// run starts the CLI with piped input and output and returns the
+	// channel it receives signals on.
+	run := func(out *ptyOutput, script string) (chan<- os.Signal, <-chan int) {
+		notified := make(chan chan<- os.Signal, 1)
+		env := cli.Env{Stdin: strings.NewReader(""), Stdout: out, Stderr: out, Getenv: func(k string) string { return ct.env[k] },
+			Dir: ct.dir, Notify: func(c chan<- os.Signal, _ ...os.Signal) func() { notified <- c; return func() {} }}
+		done := make(chan int, 1)
+		go func() { done <- cli.Run(context.Background(), env, []string{"run", script}) }()
+		return <-notified, done
+	}
+
+	// Without a terminal, signals are sent to the command.
+	out := newPTYOutput()
+	sigs, done := run(out, `trap 'echo caught INT' INT; trap 'echo caught TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done`)
+	out.waitFor(t, "ready\n")
+	sigs <- syscall.SIGINT
+	out.waitFor(t, "caught INT\n")
+	sigs <- syscall.SIGTERM
+	out.waitFor(t, "caught TERM\n")
+	if code := <-done; code != 7 {
+		t.Fatalf("exit %d, output %q", code, out.String())
+	}
+
+	// A command that ignores interrupts: the third one hangs up, which
+	// ends it with SIGHUP.
+	out = newPTYOutput()
+	sigs, done = run(out, `trap '' INT; echo ready; sleep 600`)
+	out.waitFor(t, "ready\n")
+	for range 3 {
+		sigs <- syscall.SIGINT
+	}
+	if code := <-done; code != 130 || !strings.Contains(out.String(), "Error: Interrupted.") {
+		t.Fatalf("exit %d, output %q", code, out.String())
+	}
+	ct.waitOutput(`^No dynos on ⬢ demo\n$`, "ps")
 }
