@@ -94,7 +94,8 @@ func (inv *invocation) runCommand() *cobra.Command {
 		Short: "run a one-off process inside a dyno",
 		Long: "Run a command in a one-off dyno with the app's current release and config vars, attached to this terminal: " +
 			"input, output, terminal resizes and signals go through, and bulut exits with the command's exit code. " +
-			"Flags go before the command (a trailing -a APP is understood too); use -- before a command whose own arguments look like bulut's.",
+			"Flags go before the command: everything from its first word on is the command's, except a trailing -a APP, as Heroku's CLI allows. " +
+			"Put -- before a command that itself ends with -a.",
 		Example: "  bulut run bash\n  bulut run -a myapp -- python manage.py migrate --noinput",
 		Args:    usageArgs(cobra.MinimumNArgs(1)),
 	}
