@@ -95,8 +95,8 @@ func waitFor(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// waitProcs PATTERN N waits up to 30 s until exactly N processes of the
-// machine have a command line containing PATTERN.
+// waitProcs CMDLINE N waits up to 30 s until exactly N processes of the
+// machine have the command line CMDLINE (arguments joined by spaces).
 func waitProcs(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 || neg {
 		ts.Fatalf("usage: procs PATTERN N")
@@ -126,7 +126,7 @@ func countProcs(pattern string) int {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(strings.ReplaceAll(string(cmdline), "\x00", " "), pattern) {
+		if err == nil && strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " ")) == pattern {
 			n++
 		}
 	}
