@@ -14,4 +14,6 @@ type Services struct {
 	Formations     FormationService
 	Buildpacks     BuildpackService
 	Dynos          DynoService
+	LogDrains      LogDrainService
+	Logs           LogService
 }
