@@ -93,6 +93,7 @@ type DynoService interface {
 type Route struct {
 	AppID    string
 	Backends []string // host:port
+	Dynos    []string // the dyno names of Backends, in the same order
 	Crashed  bool
 }
 

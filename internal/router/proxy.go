@@ -3,14 +3,17 @@ package router
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"time"
 )
 
-type backendKey struct{}
+type (
+	backendKey    struct{}
+	requestLogKey struct{}
+)
 
 // newProxy returns the reverse proxy to dynos: the backend chosen for a
 // request travels in its context; connections to dynos are reused.
@@ -28,6 +31,11 @@ func (rt *Router) newProxy() *httputil.ReverseProxy {
 			pr.Out.URL.Host = pr.In.Context().Value(backendKey{}).(string)
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
+			if l, ok := pr.In.Context().Value(requestLogKey{}).(*requestLog); ok {
+				pr.Out = pr.Out.WithContext(httptrace.WithClientTrace(pr.Out.Context(), &httptrace.ClientTrace{
+					GotConn: func(httptrace.GotConnInfo) { l.connect = time.Since(l.start) },
+				}))
+			}
 		},
 		Transport:     transport,
 		FlushInterval: -1,
@@ -36,12 +44,10 @@ func (rt *Router) newProxy() *httputil.ReverseProxy {
 				return
 			}
 			rt.log.Warn("proxy", "host", r.Host, "backend", r.Context().Value(backendKey{}), "error", err)
+			if l, ok := r.Context().Value(requestLogKey{}).(*requestLog); ok {
+				l.code = codeBackend
+			}
 			rt.page(w, http.StatusServiceUnavailable, "application-error", nil)
 		},
 	}
-}
-
-// pick chooses a backend at random.
-func pick(backends []string) string {
-	return backends[rand.IntN(len(backends))]
 }

@@ -9,8 +9,10 @@ import (
 	"embed"
 	"html/template"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
+	"time"
 
 	"github.com/bulut-bulut/bulut"
 )
@@ -22,8 +24,10 @@ var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
 
 // Config holds what the router needs.
 type Config struct {
-	Apps   bulut.AppService
-	URLs   bulut.URLs
+	Apps bulut.AppService
+	URLs bulut.URLs
+	// Logs gets one line per request to an app (may be nil).
+	Logs   bulut.LogSink
 	Logger *slog.Logger
 }
 
@@ -58,23 +62,36 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.page(w, http.StatusNotFound, "no-such-app", nil)
 		return
 	}
-	if route := rt.route(app.ID); len(route.Backends) > 0 {
-		ctx := context.WithValue(r.Context(), backendKey{}, pick(route.Backends))
-		rt.proxy.ServeHTTP(w, r.WithContext(ctx))
-		return
-	} else if route.Crashed || app.ReleasedAt != nil {
-		// Deployed, but no web dyno serves it: every one crashed
-		// (Heroku's H10) or there are none (H14).
-		rt.page(w, http.StatusServiceUnavailable, "application-error", nil)
-		return
+	rec := &recorder{ResponseWriter: w}
+	l := &requestLog{start: time.Now(), requestID: requestID(r)}
+	defer rt.logRequest(app, r, rec, l)
+	r.Header.Set("X-Request-Id", l.requestID)
+	route := rt.route(app.ID)
+	switch {
+	case len(route.Backends) > 0:
+		i := rand.IntN(len(route.Backends))
+		if i < len(route.Dynos) {
+			l.dyno = route.Dynos[i]
+		}
+		ctx := context.WithValue(r.Context(), backendKey{}, route.Backends[i])
+		ctx = context.WithValue(ctx, requestLogKey{}, l)
+		rt.proxy.ServeHTTP(rec, r.WithContext(ctx))
+	case route.Crashed:
+		l.code = codeAppCrashed
+		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
+	case app.ReleasedAt != nil:
+		l.code = codeNoWeb
+		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
+	default:
+		// Never deployed: Heroku's H81 "Blank app", answered with the
+		// welcome page (status 502, as Heroku's router logs it).
+		l.code = codeBlankApp
+		rt.page(rec, http.StatusBadGateway, "welcome", map[string]string{
+			"Name":      app.Name,
+			"GitURL":    rt.cfg.URLs.GitURL(app.Name),
+			"Dashboard": rt.cfg.URLs.DashboardURL(),
+		})
 	}
-	// Never deployed: Heroku's H81 "Blank app", answered with the welcome
-	// page (status 502, as Heroku's router logs it).
-	rt.page(w, http.StatusBadGateway, "welcome", map[string]string{
-		"Name":      app.Name,
-		"GitURL":    rt.cfg.URLs.GitURL(app.Name),
-		"Dashboard": rt.cfg.URLs.DashboardURL(),
-	})
 }
 
 func (rt *Router) lookup(r *http.Request, host string) (*bulut.App, error) {

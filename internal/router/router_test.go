@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/bulut-bulut/bulut"
@@ -30,7 +32,8 @@ func TestRouter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt := router.New(router.Config{Apps: apps, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}})
+	logs := &memoryLogs{}
+	rt := router.New(router.Config{Apps: apps, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}, Logs: logs})
 	get := func(host string) (int, string) {
 		t.Helper()
 		req := httptest.NewRequest("GET", "http://"+host+"/hello", nil)
@@ -56,7 +59,7 @@ func TestRouter(t *testing.T) {
 		defer dyno.Close()
 		backends = append(backends, strings.TrimPrefix(dyno.URL, "http://"))
 	}
-	rt.SetRoute(bulut.Route{AppID: app.ID, Backends: backends})
+	rt.SetRoute(bulut.Route{AppID: app.ID, Backends: backends, Dynos: []string{"web.1", "web.2"}})
 	for range 50 {
 		code, body := get("routed.localhost:5000")
 		if code != 200 || !strings.Contains(body, " routed.localhost:5000 /hello 192.0.2.1") {
@@ -72,4 +75,44 @@ func TestRouter(t *testing.T) {
 	if code, body := get("routed.localhost:5000"); code != 503 || !strings.Contains(body, "Application Error") {
 		t.Fatalf("crashed: %d %.100s", code, body)
 	}
+
+	// One router line per request to an app (none for unknown hosts), in
+	// Heroku's format.
+	lines := logs.lines(app.ID)
+	if len(lines) != 52 {
+		t.Fatalf("%d router lines for 52 requests to the app", len(lines))
+	}
+	info := regexp.MustCompile(`^at=info method=GET path="/hello" host=routed.localhost:5000 request_id=[0-9a-f-]{36} fwd="192.0.2.1" dyno=web\.[12] connect=\d+ms service=\d+ms status=200 bytes=\d+ protocol=http$`)
+	for _, l := range lines[1:51] {
+		if l.Source != "bulut" || l.Process != "router" || !info.MatchString(l.Text) {
+			t.Fatalf("router line %+v", l)
+		}
+	}
+	if !strings.HasPrefix(lines[0].Text, `at=error code=H81 desc="Blank app" method=GET`) || !strings.Contains(lines[0].Text, "status=502") {
+		t.Fatalf("H81 line %q", lines[0].Text)
+	}
+	if !strings.HasPrefix(lines[51].Text, `at=error code=H10 desc="App crashed"`) || !strings.Contains(lines[51].Text, "status=503") {
+		t.Fatalf("H10 line %q", lines[51].Text)
+	}
+}
+
+// memoryLogs keeps log lines in memory (a test double of the log service).
+type memoryLogs struct {
+	mu sync.Mutex
+	l  map[string][]bulut.LogLine
+}
+
+func (m *memoryLogs) Log(appID string, line bulut.LogLine) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.l == nil {
+		m.l = map[string][]bulut.LogLine{}
+	}
+	m.l[appID] = append(m.l[appID], line)
+}
+
+func (m *memoryLogs) lines(appID string) []bulut.LogLine {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]bulut.LogLine(nil), m.l[appID]...)
 }

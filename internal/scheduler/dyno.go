@@ -144,7 +144,11 @@ func (s *Scheduler) removeDyno(d *dyno, exit runtime.Exit) {
 // line records a line of the dyno manager in the dyno's output, as
 // Heroku's `heroku[web.1]: ...` lines.
 func (s *Scheduler) line(d *dyno, format string, args ...any) {
-	d.out.add("bulut[" + d.Name + "]: " + fmt.Sprintf(format, args...))
+	text := fmt.Sprintf(format, args...)
+	d.out.add("bulut[" + d.Name + "]: " + text)
+	if s.cfg.Logs != nil {
+		s.cfg.Logs.Log(d.AppID, bulut.LogLine{Source: bulut.SourcePlatform, Process: d.Name, Text: text})
+	}
 }
 
 // setStateLocked changes a dyno's state and says so.
@@ -161,7 +165,7 @@ func (s *Scheduler) launch(d *dyno) {
 	s.mu.Lock()
 	spec := d.spec
 	if spec.IO == nil {
-		d.lw = &lineWriter{prefix: "app[" + d.Name + "]: ", r: d.out}
+		d.lw = &lineWriter{prefix: "app[" + d.Name + "]: ", r: d.out, logs: s.cfg.Logs, appID: d.AppID, process: d.Name}
 		spec.Output = d.lw
 	}
 	s.mu.Unlock()

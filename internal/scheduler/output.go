@@ -3,6 +3,8 @@ package scheduler
 import (
 	"bytes"
 	"sync"
+
+	"github.com/bulut-bulut/bulut"
 )
 
 // ringSize is how many lines of output are kept per dyno name.
@@ -47,6 +49,9 @@ type lineWriter struct {
 	prefix string
 	r      *ring
 	buf    []byte
+	// logs, if set, also gets every line as the app's (appID, process).
+	logs           bulut.LogSink
+	appID, process string
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
@@ -62,7 +67,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.buf = w.buf[i+1:]
 	}
 	for len(w.buf) >= maxLineBytes {
-		w.r.add(w.prefix + string(w.buf[:maxLineBytes]))
+		w.add(string(w.buf[:maxLineBytes]))
 		w.buf = w.buf[maxLineBytes:]
 	}
 	if len(w.buf) == 0 {
@@ -73,10 +78,18 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 
 func (w *lineWriter) emit(line []byte) {
 	for len(line) > maxLineBytes {
-		w.r.add(w.prefix + string(line[:maxLineBytes]))
+		w.add(string(line[:maxLineBytes]))
 		line = line[maxLineBytes:]
 	}
-	w.r.add(w.prefix + string(line))
+	w.add(string(line))
+}
+
+// add records one line of the app's output.
+func (w *lineWriter) add(text string) {
+	w.r.add(w.prefix + text)
+	if w.logs != nil {
+		w.logs.Log(w.appID, bulut.LogLine{Source: bulut.SourceApp, Process: w.process, Text: text})
+	}
 }
 
 // Flush writes an unfinished last line, if any.

@@ -42,7 +42,10 @@ type Config struct {
 	Runtime  runtime.Runtime
 	// Routes is told the up web dynos of each app's current release on
 	// every change (may be nil).
-	Routes  bulut.RouteTable
+	Routes bulut.RouteTable
+	// Logs gets the dynos' output and the dyno manager's lines (may be
+	// nil: they are kept in Output's rings either way).
+	Logs    bulut.LogSink
 	URLs    bulut.URLs
 	Logger  *slog.Logger
 	Timings Timings // zero fields take Heroku's values
@@ -702,7 +705,8 @@ func (a *appState) webRolloutCompleteLocked() bool {
 // still serve, if any.
 func (a *appState) routeLocked() bulut.Route {
 	r := bulut.Route{AppID: a.id}
-	var cur, old []string
+	type backend struct{ addr, dyno string }
+	var cur, old []backend
 	webs, crashed := 0, 0
 	for _, d := range a.dynos {
 		if d.oneOff || d.Type != "web" || d.stopping {
@@ -715,18 +719,22 @@ func (a *appState) routeLocked() bulut.Route {
 		if d.State != bulut.DynoUp || d.port == 0 {
 			continue
 		}
-		addr := "127.0.0.1:" + strconv.Itoa(d.port)
+		b := backend{"127.0.0.1:" + strconv.Itoa(d.port), d.Name}
 		if a.want[d.Name] == d.key {
-			cur = append(cur, addr)
+			cur = append(cur, b)
 		} else {
-			old = append(old, addr)
+			old = append(old, b)
 		}
 	}
-	r.Backends = cur
+	serving := cur
 	if !a.webRolloutCompleteLocked() && len(old) > 0 {
-		r.Backends = old
+		serving = old
 	}
-	sort.Strings(r.Backends)
+	sort.Slice(serving, func(i, j int) bool { return serving[i].addr < serving[j].addr })
+	for _, b := range serving {
+		r.Backends = append(r.Backends, b.addr)
+		r.Dynos = append(r.Dynos, b.dyno)
+	}
 	r.Crashed = webs > 0 && crashed == webs
 	return r
 }
