@@ -2,6 +2,7 @@ package bulut
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,23 @@ type Formation struct {
 // Sizes lists the dyno sizes and their memory quotas, in MB.
 var Sizes = map[string]int{
 	SizeFree: 512, SizeBasic: 512, SizeStandard1X: 512, SizeStandard2X: 1024, SizePerformance: 2560,
+}
+
+// DisplaySize writes a dyno size as Heroku's API and CLI show it:
+// "free" -> "Free", "standard-1x" -> "Standard-1X", "performance-m" ->
+// "Performance-M".
+func DisplaySize(size string) string {
+	parts := strings.Split(size, "-")
+	for i, p := range parts {
+		switch {
+		case p == "":
+		case i == 0:
+			parts[i] = strings.ToUpper(p[:1]) + p[1:]
+		default:
+			parts[i] = strings.ToUpper(p)
+		}
+	}
+	return strings.Join(parts, "-")
 }
 
 // FormationUpdate changes one process type: its quantity (absolute, or

@@ -32,7 +32,7 @@ type dynoJSON struct {
 // its terminal gets a signed attach_url on the API host (see attach.go).
 func (h *Handler) newDynoJSON(d *bulut.Dyno, attach bool) dynoJSON {
 	j := dynoJSON{App: idName{ID: d.AppID, Name: d.AppName}, Command: d.Command, CreatedAt: jsonTime(d.CreatedAt),
-		ID: d.ID, Name: d.Name, Size: displaySize(d.Size), State: d.State, Type: d.Type, UpdatedAt: jsonTime(d.UpdatedAt)}
+		ID: d.ID, Name: d.Name, Size: bulut.DisplaySize(d.Size), State: d.State, Type: d.Type, UpdatedAt: jsonTime(d.UpdatedAt)}
 	j.Release.ID, j.Release.Version = d.ReleaseID, d.ReleaseVersion
 	if attach || d.AttachURL != "" {
 		u := h.attachURL(d.ID)

@@ -28,24 +28,7 @@ type formationJSON struct {
 
 func newFormationJSON(app *bulut.App, f *bulut.Formation) formationJSON {
 	return formationJSON{App: idName{ID: app.ID, Name: app.Name}, Command: f.Command, CreatedAt: jsonTime(f.CreatedAt),
-		ID: f.ID, Quantity: f.Quantity, Size: displaySize(f.Size), Type: f.Type, UpdatedAt: jsonTime(f.UpdatedAt)}
-}
-
-// displaySize writes a dyno size as Heroku's API and CLI show it:
-// "free" -> "Free", "standard-1x" -> "Standard-1X", "performance-m" ->
-// "Performance-M".
-func displaySize(size string) string {
-	parts := strings.Split(size, "-")
-	for i, p := range parts {
-		switch {
-		case p == "":
-		case i == 0:
-			parts[i] = strings.ToUpper(p[:1]) + p[1:]
-		default:
-			parts[i] = strings.ToUpper(p)
-		}
-	}
-	return strings.Join(parts, "-")
+		ID: f.ID, Quantity: f.Quantity, Size: bulut.DisplaySize(f.Size), Type: f.Type, UpdatedAt: jsonTime(f.UpdatedAt)}
 }
 
 // appFormation returns an app and its formation.

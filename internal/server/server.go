@@ -100,7 +100,7 @@ func (s *Server) Open() (err error) {
 		Timings: scheduler.Timings{BootTimeout: s.Config.BootTimeout, StopGrace: s.Config.StopGrace},
 	})
 	var git *gitreceive.Server
-	services := reconciling(stored, s.scheduler, func(ctx context.Context, appID string) error { return git.DeleteRepo(ctx, appID) })
+	services := reconciling(stored, s.scheduler, nil, func(ctx context.Context, appID string) error { return git.DeleteRepo(ctx, appID) })
 	services.Dynos = s.scheduler
 	build := builder.New(builder.Config{
 		Services: services, Blobs: blobs, URLs: s.urls,

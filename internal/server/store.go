@@ -20,6 +20,7 @@ type Store struct {
 	Builds         *sqlite.BuildService
 	Formations     *sqlite.FormationService
 	Buildpacks     *sqlite.BuildpackService
+	LogDrains      *sqlite.LogDrainService
 
 	cfg config.Server
 	db  *sqlite.DB
@@ -46,6 +47,7 @@ func (s *Store) Open() error {
 	s.Builds = sqlite.NewBuildService(s.db)
 	s.Formations = sqlite.NewFormationService(s.db)
 	s.Buildpacks = sqlite.NewBuildpackService(s.db)
+	s.LogDrains = sqlite.NewLogDrainService(s.db)
 	return nil
 }
 
@@ -54,7 +56,7 @@ func (s *Store) Services() bulut.Services {
 	return bulut.Services{
 		Accounts: s.Accounts, Authorizations: s.Authorizations, LoginSessions: s.Authorizations, Apps: s.Apps,
 		Releases: s.Releases, ConfigVars: s.ConfigVars, Slugs: s.Slugs, Builds: s.Builds,
-		Formations: s.Formations, Buildpacks: s.Buildpacks,
+		Formations: s.Formations, Buildpacks: s.Buildpacks, LogDrains: s.LogDrains,
 	}
 }
 
