@@ -44,6 +44,7 @@ func services(db *sqlite.DB) storetest.Services {
 		Builds:         sqlite.NewBuildService(db),
 		Formations:     sqlite.NewFormationService(db),
 		Buildpacks:     sqlite.NewBuildpackService(db),
+		LogDrains:      sqlite.NewLogDrainService(db),
 		SetNow:         func(now func() time.Time) { db.Now = now },
 	}
 }

@@ -33,6 +33,7 @@ type Services struct {
 	Builds         bulut.BuildService
 	Formations     bulut.FormationService
 	Buildpacks     bulut.BuildpackService
+	LogDrains      bulut.LogDrainService
 	// SetNow replaces the store's clock (for expiry tests). Tests that need
 	// it are skipped when it is nil.
 	SetNow func(func() time.Time)
@@ -60,6 +61,7 @@ func groups() []group {
 	all = append(all, buildTests()...)
 	all = append(all, formationTests()...)
 	all = append(all, buildpackTests()...)
+	all = append(all, logDrainTests()...)
 	return all
 }
 
