@@ -4,6 +4,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -39,6 +40,11 @@ type Config struct {
 	LoginPollWait time.Duration
 	// Now returns the current time (tests may replace it).
 	Now func() time.Time
+
+	// DrainsChanged, if set, is called with an app's ID after one of its
+	// log drains was added or removed, for the log router to re-read
+	// them.
+	DrainsChanged func(appID string)
 }
 
 // Handler is the Platform API's http.Handler.
@@ -47,6 +53,13 @@ type Handler struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	limiter *rateLimiter
+	// drainByURL serves GET and DELETE of a log drain named by an
+	// unescaped URL, which the mux can't match.
+	drainByURL map[string]http.Handler
+
+	// closing ends open log streams (see Close).
+	closing      context.Context
+	closeStreams context.CancelFunc
 }
 
 // New returns the API handler for cfg.
@@ -75,8 +88,16 @@ func New(cfg Config) *Handler {
 		mux:     http.NewServeMux(),
 		limiter: newRateLimiter(cfg.RateLimit, time.Hour, cfg.Now),
 	}
+	h.closing, h.closeStreams = context.WithCancel(context.Background())
 	h.routes()
 	return h
+}
+
+// Close ends the log streams being served (tails never end on their
+// own), so that a server shutting down need not wait for them. The
+// handler goes on serving other requests.
+func (h *Handler) Close() {
+	h.closeStreams()
 }
 
 // access says who may call an endpoint.
@@ -135,10 +156,23 @@ func (h *Handler) routes() {
 		h.handle("POST /apps/{app}/formations/{formation}/actions/stop", authenticated, h.stopFormation)
 	}
 
+	h.handle("POST /apps/{app}/log-sessions", authenticated, h.createLogSession)
+	if h.cfg.LogDrains != nil {
+		h.handle("GET /apps/{app}/log-drains", authenticated, h.listLogDrains)
+		h.handle("POST /apps/{app}/log-drains", authenticated, h.createLogDrain)
+		h.handle("GET /apps/{app}/log-drains/{drain}", authenticated, h.logDrainInfo)
+		h.handle("DELETE /apps/{app}/log-drains/{drain}", authenticated, h.deleteLogDrain)
+		h.drainByURL = map[string]http.Handler{
+			http.MethodGet:    h.wrap(authenticated, h.logDrainInfo),
+			http.MethodDelete: h.wrap(authenticated, h.deleteLogDrain),
+		}
+	}
+
 	// Signed URLs, fetched without a token.
 	h.handle("GET /build-output/{id}", public, h.buildOutput)
 	h.handle("GET /slug-blobs/{id}", public, h.slugBlob)
 	h.handle("GET /dyno-attach/{id}", public, h.attachDyno)
+	h.handle("GET /log-stream/{id}", public, h.logStream)
 
 	h.handle("/", anonymous, func(w http.ResponseWriter, r *http.Request) error {
 		return bulut.Errorf(bulut.ENOTFOUND, "The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?")
@@ -155,6 +189,14 @@ func (h *Handler) handle(pattern string, a access, fn handlerFunc) {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if fn := h.drainByURL[r.Method]; fn != nil {
+		if app, key, ok := drainPathKey(r.URL.Path); ok {
+			r.SetPathValue("app", app)
+			r.SetPathValue("drain", key)
+			fn.ServeHTTP(w, r)
+			return
+		}
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
