@@ -19,7 +19,7 @@ var leaves = []string{"internal/secret", "internal/sandbox", "internal/buildpack
 var components = []string{
 	"internal/api", "internal/dashboard", "internal/router", "internal/store/sqlite",
 	"internal/store/storetest", "internal/store/fsblob", "internal/gitreceive", "internal/builder",
-	"internal/scheduler", "internal/runtime/local",
+	"internal/scheduler", "internal/runtime/local", "internal/logplex",
 }
 
 // allowedDeps lists, for each package of the module (relative path; ""
