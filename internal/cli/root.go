@@ -103,6 +103,7 @@ func (inv *invocation) rootCommand() *cobra.Command {
 	root.AddCommand(inv.buildsCommands()...)
 	root.AddCommand(inv.buildpacksCommands()...)
 	root.AddCommand(inv.psCommands()...)
+	root.AddCommand(inv.logsCommands()...)
 	root.AddCommand(inv.gitRemoteCommand(), inv.gitCloneCommand(), inv.openCommand())
 	return root
 }
