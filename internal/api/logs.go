@@ -128,7 +128,10 @@ func (h *Handler) logStreamURL(id string, q url.Values) string {
 	return h.cfg.URLs.APIURL() + "/log-stream/" + url.PathEscape(id) + "?" + q.Encode() + "&sig=" + sig
 }
 
-var errLogStreamGone = bulut.Errorf(bulut.ENOTFOUND, "Couldn't find that log stream: the URL is wrong or expired. Create another log session.")
+var (
+	errLogStreamGone = bulut.Errorf(bulut.ENOTFOUND, "Couldn't find that log stream: its URL is wrong or has expired (log session URLs last an hour).")
+	errNoLogs        = bulut.Errorf(bulut.ENOTFOUND, "This server keeps no logs.")
+)
 
 // logStream serves a log session's URL (see above).
 func (h *Handler) logStream(w http.ResponseWriter, r *http.Request) error {
@@ -136,8 +139,11 @@ func (h *Handler) logStream(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	sig := q.Get("sig")
 	q.Del("sig")
-	if h.cfg.Logs == nil || !h.validSignature(logStreamMessage(id, q), sig) {
+	if !h.validSignature(logStreamMessage(id, q), sig) {
 		return errLogStreamGone
+	}
+	if h.cfg.Logs == nil {
+		return errNoLogs
 	}
 	exp, err := strconv.ParseInt(q.Get("exp"), 10, 64)
 	if err != nil || h.cfg.Now().Unix() > exp {

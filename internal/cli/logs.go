@@ -133,8 +133,8 @@ func (inv *invocation) streamLogs(c *client.Client, app string, in client.LogSes
 			return inv.logsInterrupted(inv.ctx.Err())
 		case !in.Tail && err == nil:
 			return nil
-		case !in.Tail && bulut.ErrorCode(err) == bulut.ENOTFOUND:
-			return userErrorf("Log stream timed out. Please try again.")
+		case !in.Tail && bulut.ErrorCode(err) != bulut.EINTERNAL:
+			return err // the server refused the URL: its message says why
 		case !in.Tail:
 			return userErrorf("The log stream was cut: %s", errorMessage(err))
 		}
