@@ -129,6 +129,7 @@ type Logplex struct {
 	stopFlush chan struct{} // closed when the flusher must do its last flush
 	flushed   chan struct{} // closed when it is done
 	flushErr  error         // of the last flush
+	flushing  bool          // the flusher runs (Open succeeded)
 	workers   sync.WaitGroup
 
 	fileMu   sync.Mutex // serializes file writes (flusher, Forget, Close)
@@ -192,6 +193,7 @@ func (l *Logplex) Open() error {
 				return
 			}
 		}
+		l.flushing = true
 		go l.flusher()
 	})
 	return err
@@ -219,10 +221,9 @@ func (l *Logplex) Close() error {
 	}
 	l.cancel()
 
-	opened := true
-	l.openOnce.Do(func() { opened = false }) // and Open does nothing now
+	l.openOnce.Do(func() {}) // Open does nothing from now on
 	var err error
-	if opened {
+	if l.flushing {
 		close(l.stopFlush)
 		<-l.flushed
 		err = l.flushErr

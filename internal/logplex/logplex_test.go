@@ -437,3 +437,31 @@ func TestForget(t *testing.T) {
 		t.Errorf("file left: %v", err)
 	}
 }
+
+func TestOpenErrorAndCloseWithoutOpen(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, nil, 0o600)
+	l := New(Config{Dir: filepath.Join(file, "logs")})
+	if err := l.Open(); err == nil {
+		t.Error("Open with a Dir under a file succeeded")
+	}
+	done := make(chan struct{})
+	go func() { l.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close after a failed Open hangs")
+	}
+
+	// Never opened: Close still writes what was logged.
+	dir := t.TempDir()
+	l = New(Config{Dir: dir})
+	l.Log(app, appLine("web.1", "x"))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = newLogplex(t, Config{Dir: dir})
+	if got := texts(l.Recent(app, 10, bulut.LogFilter{})); len(got) != 1 || got[0] != "x" {
+		t.Errorf("Recent = %v", got)
+	}
+}
