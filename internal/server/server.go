@@ -23,6 +23,7 @@ import (
 	"github.com/bulut-bulut/bulut/internal/config"
 	"github.com/bulut-bulut/bulut/internal/dashboard"
 	"github.com/bulut-bulut/bulut/internal/gitreceive"
+	"github.com/bulut-bulut/bulut/internal/logplex"
 	"github.com/bulut-bulut/bulut/internal/router"
 	"github.com/bulut-bulut/bulut/internal/runtime/local"
 	"github.com/bulut-bulut/bulut/internal/scheduler"
@@ -41,6 +42,8 @@ type Server struct {
 	addr      string
 	builder   *builder.Builder
 	scheduler *scheduler.Scheduler
+	logs      *logplex.Logplex
+	api       *api.Handler
 	servers   []*runningServer // the public listener and the hooks' socket
 }
 
@@ -82,8 +85,14 @@ func (s *Server) Open() (err error) {
 		return err
 	}
 	stored := s.Store.Services()
+	s.logs = logplex.New(logplex.Config{Dir: filepath.Join(s.Config.DataDir, "logs"), Drains: stored.LogDrains, Logger: s.Logger})
+	if err := s.logs.Open(); err != nil {
+		listener.Close()
+		return err
+	}
+	stored.Logs = s.logs
 	blobs := fsblob.New(filepath.Join(s.Config.DataDir, "blobs"))
-	apps := router.New(router.Config{Apps: stored.Apps, URLs: s.urls, Logger: s.Logger})
+	apps := router.New(router.Config{Apps: stored.Apps, URLs: s.urls, Logs: s.logs, Logger: s.Logger})
 	dynos, err := local.New(local.Config{
 		Blobs:       blobs,
 		DataDir:     filepath.Join(s.Config.DataDir, "dynos"),
@@ -96,11 +105,14 @@ func (s *Server) Open() (err error) {
 		return err
 	}
 	s.scheduler = scheduler.New(scheduler.Config{
-		Services: stored, Runtime: dynos, Routes: apps, URLs: s.urls, Logger: s.Logger,
+		Services: stored, Runtime: dynos, Routes: apps, Logs: s.logs, URLs: s.urls, Logger: s.Logger,
 		Timings: scheduler.Timings{BootTimeout: s.Config.BootTimeout, StopGrace: s.Config.StopGrace},
 	})
 	var git *gitreceive.Server
-	services := reconciling(stored, s.scheduler, nil, func(ctx context.Context, appID string) error { return git.DeleteRepo(ctx, appID) })
+	services := reconciling(stored, s.scheduler, s.logs, func(ctx context.Context, appID string) error {
+		s.logs.Forget(appID)
+		return git.DeleteRepo(ctx, appID)
+	})
 	services.Dynos = s.scheduler
 	build := builder.New(builder.Config{
 		Services: services, Blobs: blobs, URLs: s.urls,
@@ -133,8 +145,9 @@ func (s *Server) Open() (err error) {
 
 	signupOpen := s.Config.Signup == "open"
 	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
-		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key})
+		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key, DrainsChanged: s.logs.DrainsChanged})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
+	s.api = apiHandler
 	s.serve(listener, s.route(apiHandler, dash, git, apps))
 	if err := s.scheduler.Open(context.Background()); err != nil {
 		return err
@@ -227,6 +240,9 @@ func (s *Server) Close() error {
 	var errs []error
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if s.api != nil {
+		s.api.Close() // ends log tails, which would hold the shutdown
+	}
 	for _, rs := range s.servers {
 		if err := rs.http.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
@@ -243,6 +259,10 @@ func (s *Server) Close() error {
 	if s.builder != nil {
 		errs = append(errs, s.builder.Close())
 		s.builder = nil
+	}
+	if s.logs != nil {
+		errs = append(errs, s.logs.Close())
+		s.logs = nil
 	}
 	if s.Store != nil {
 		errs = append(errs, s.Store.Close())
