@@ -59,6 +59,16 @@ type Instance interface {
 	MemoryUsage() int64
 }
 
+// Freezer is implemented by instances whose processes can be frozen (no
+// CPU, memory kept) and thawed: free dynos sleep so. Stop and the
+// backend's kill work on a frozen instance too.
+type Freezer interface {
+	// Freeze returns once every process of the dyno is frozen.
+	Freeze() error
+	// Thaw lets the processes run again.
+	Thaw() error
+}
+
 // Runtime runs dynos.
 type Runtime interface {
 	// Start starts a dyno. It returns once the processes run (not once a

@@ -22,6 +22,9 @@ const cgroupPrefix = "bulut-dyno-"
 type cgroups struct {
 	v2   bool
 	base string // the directory dyno cgroups are made in
+	// freezer is where v1 freezer cgroups are made ("" for none; v2
+	// freezes with cgroup.freeze in the dyno's own cgroup).
+	freezer string
 }
 
 type mountInfo struct {
@@ -156,7 +159,7 @@ func detectCgroups() (*cgroups, error) {
 		for _, m := range mounts {
 			if m.fstype == "cgroup" && hasOpt(m.superOpts, "memory") {
 				if d, ok := inMount(m, parts[2]); ok && exists(filepath.Join(d, "memory.limit_in_bytes")) {
-					return &cgroups{base: d}, nil
+					return &cgroups{base: d, freezer: v1Freezer(mounts, string(b))}, nil
 				}
 			}
 		}
@@ -197,6 +200,25 @@ func detectCgroups() (*cgroups, error) {
 	return nil, errors.New("cgroup v2 is not mounted")
 }
 
+// v1Freezer finds this process's cgroup in the v1 freezer hierarchy ("" if
+// it is not mounted).
+func v1Freezer(mounts []mountInfo, self string) string {
+	for _, line := range strings.Split(strings.TrimSpace(self), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 || !hasOpt(parts[1], "freezer") {
+			continue
+		}
+		for _, m := range mounts {
+			if m.fstype == "cgroup" && hasOpt(m.superOpts, "freezer") {
+				if d, ok := inMount(m, parts[2]); ok && exists(filepath.Join(d, "cgroup.procs")) {
+					return d
+				}
+			}
+		}
+	}
+	return ""
+}
+
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
@@ -204,8 +226,9 @@ func exists(p string) bool {
 
 // cgroup is one dyno's.
 type cgroup struct {
-	v2   bool
-	path string
+	v2      bool
+	path    string
+	freezer string // v1: the dyno's freezer cgroup ("" for none)
 }
 
 // create makes a dyno's cgroup with its hard limit (0: none).
@@ -213,6 +236,11 @@ func (c *cgroups) create(name string, limit int64) (*cgroup, error) {
 	g := &cgroup{v2: c.v2, path: filepath.Join(c.base, name)}
 	if err := os.Mkdir(g.path, 0o755); err != nil {
 		return nil, err
+	}
+	if !c.v2 && c.freezer != "" {
+		if err := os.Mkdir(filepath.Join(c.freezer, name), 0o755); err == nil {
+			g.freezer = filepath.Join(c.freezer, name)
+		}
 	}
 	if limit > 0 {
 		var err error
@@ -236,7 +264,57 @@ func (g *cgroup) write(file, value string) error {
 }
 
 func (g *cgroup) add(pid int) error {
+	if g.freezer != "" {
+		if err := os.WriteFile(filepath.Join(g.freezer, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+			return err
+		}
+	}
 	return g.write("cgroup.procs", strconv.Itoa(pid))
+}
+
+var errNoFreezer = errors.New("no cgroup freezer for this dyno")
+
+// freeze freezes (or thaws) every process in the cgroup and, freezing,
+// waits until they are all frozen.
+func (g *cgroup) freeze(on bool) error {
+	var file, state, want string
+	switch {
+	case g.v2:
+		file, state, want = filepath.Join(g.path, "cgroup.freeze"), "0", "frozen 1"
+		if on {
+			state = "1"
+		}
+	case g.freezer != "":
+		file, state, want = filepath.Join(g.freezer, "freezer.state"), "THAWED", "FROZEN"
+		if on {
+			state = "FROZEN"
+		}
+	default:
+		return errNoFreezer
+	}
+	if err := os.WriteFile(file, []byte(state), 0); err != nil {
+		return err
+	}
+	if !on {
+		return nil
+	}
+	check, events := file, filepath.Join(g.path, "cgroup.events")
+	if g.v2 {
+		check = events
+	}
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(check)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), want) {
+			return nil
+		}
+		if i == 5000 {
+			return fmt.Errorf("cgroup %s: not frozen after 5 s", g.path)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // usage is the memory in use (page cache that can be dropped excluded).
@@ -294,6 +372,9 @@ func (g *cgroup) killAll() error {
 	if err := checkDynoCgroup(g.path); err != nil {
 		return err
 	}
+	if g.v2 || g.freezer != "" {
+		g.freeze(false) // frozen processes end only once thawed
+	}
 	if g.v2 && exists(filepath.Join(g.path, "cgroup.kill")) {
 		g.write("cgroup.kill", "1")
 	}
@@ -340,6 +421,15 @@ func (g *cgroup) holds(pid int) bool {
 // remove removes the (empty) cgroup, retrying while the kernel finishes
 // with its exited processes.
 func (g *cgroup) remove() error {
+	if g.freezer != "" && strings.HasPrefix(filepath.Base(g.freezer), cgroupPrefix) {
+		g.freeze(false)
+		for i := 0; i < 500; i++ {
+			if err := syscall.Rmdir(g.freezer); err == nil || errors.Is(err, syscall.ENOENT) || !errors.Is(err, syscall.EBUSY) {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
 	var err error
 	for i := 0; i < 500; i++ {
 		err = syscall.Rmdir(g.path)

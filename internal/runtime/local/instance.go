@@ -53,6 +53,9 @@ func (i *instance) Stop(grace time.Duration) {
 				return
 			default:
 			}
+			if i.cgroup != nil {
+				i.cgroup.freeze(false) // a frozen dyno can't handle SIGTERM
+			}
 			i.signal(syscall.SIGTERM)
 			t := time.NewTimer(grace)
 			defer t.Stop()
@@ -63,6 +66,24 @@ func (i *instance) Stop(grace time.Duration) {
 			}
 		}()
 	})
+}
+
+var _ runtime.Freezer = (*instance)(nil)
+
+// Freeze freezes every process of the dyno with the cgroup freezer.
+func (i *instance) Freeze() error {
+	if i.cgroup == nil {
+		return errNoFreezer
+	}
+	return i.cgroup.freeze(true)
+}
+
+// Thaw lets a frozen dyno run again.
+func (i *instance) Thaw() error {
+	if i.cgroup == nil {
+		return errNoFreezer
+	}
+	return i.cgroup.freeze(false)
 }
 
 // MemoryUsage is the dyno's memory in use: its cgroup's, else the

@@ -269,6 +269,8 @@ type state struct {
 	Start  uint64 `json:"start,omitempty"` // its start time (/proc/PID/stat)
 	PIDNS  bool   `json:"pidns,omitempty"` // init is PID 1 of the dyno's PID namespace
 	Cgroup string `json:"cgroup,omitempty"`
+	// Freezer is the dyno's v1 freezer cgroup (it may be frozen).
+	Freezer string `json:"freezer,omitempty"`
 }
 
 const stateFile = "state.json"
@@ -320,6 +322,9 @@ func (r *Runtime) Start(ctx context.Context, s runtime.Spec) (_ runtime.Instance
 	st := state{ID: s.ID}
 	if r.cg != nil {
 		st.Cgroup = filepath.Join(r.cg.base, cgroupPrefix+safeName(s.ID)+"-"+randomHex())
+		if !r.cg.v2 && r.cg.freezer != "" {
+			st.Freezer = filepath.Join(r.cg.freezer, filepath.Base(st.Cgroup))
+		}
 	}
 	// Recorded before anything Cleanup would have to undo is made.
 	if err := writeState(i.dir, st); err != nil {
@@ -580,6 +585,12 @@ func (r *Runtime) Cleanup(ctx context.Context) error {
 
 // endLeftover kills what remains of a dyno of a previous run.
 func endLeftover(st state) error {
+	var fz *cgroup
+	if st.Freezer != "" && strings.HasPrefix(filepath.Base(st.Freezer), cgroupPrefix) && exists(st.Freezer) {
+		fz = &cgroup{path: st.Freezer, freezer: st.Freezer}
+		fz.freeze(false) // frozen processes end only once thawed
+		defer syscall.Rmdir(st.Freezer)
+	}
 	if st.Pid > 0 && safePid(st.Pid) && alive(st.Pid, st.Start) {
 		if st.PIDNS {
 			// PID 1 of the dyno's namespace: the kernel kills the rest.

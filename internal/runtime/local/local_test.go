@@ -903,3 +903,46 @@ func pct(d []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// TestFreezeAndThaw freezes a dyno that writes a line every 10 ms: no
+// line while frozen, lines again once thawed; a frozen dyno still stops.
+func TestFreezeAndThaw(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	f := newFixture(t, "")
+	if strings.Contains(f.logs.String(), "memory limits are not enforced") {
+		t.Skip("no cgroups here")
+	}
+	inst, out := f.start(t, f.spec("web.1", `trap 'echo term; exit 0' TERM; while :; do echo tick; sleep 0.01; done`, ""))
+	waitFor(t, "ticks", func() bool { return strings.Count(out.String(), "tick") > 2 })
+	fz, ok := inst.(runtime.Freezer)
+	if !ok {
+		t.Fatal("the instance is not a runtime.Freezer")
+	}
+	start := time.Now()
+	if err := fz.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("froze in %v", time.Since(start))
+	n := strings.Count(out.String(), "tick")
+	time.Sleep(200 * time.Millisecond)
+	if m := strings.Count(out.String(), "tick"); m > n+1 {
+		t.Errorf("%d ticks while frozen", m-n)
+	}
+	start = time.Now()
+	if err := fz.Thaw(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("thawed in %v", time.Since(start))
+	waitFor(t, "ticks after thaw", func() bool { return strings.Count(out.String(), "tick") > n+3 })
+	if err := fz.Freeze(); err != nil {
+		t.Fatal(err)
+	}
+	inst.Stop(5 * time.Second)
+	select {
+	case <-inst.Done():
+	case <-time.After(4 * time.Second):
+		t.Fatal("a frozen dyno did not stop")
+	}
+}
