@@ -197,9 +197,9 @@ func waitOutput(t *testing.T, b *lockedBuffer, want string) {
 }
 
 // background runs the CLI until ctx ends; wait returns its result.
-func (lt *logsTest) background(ctx context.Context, args ...string) (stdout, stderr *lockedBuffer, wait func() int) {
+func (ct *cliTest) background(ctx context.Context, args ...string) (stdout, stderr *lockedBuffer, wait func() int) {
 	stdout, stderr = &lockedBuffer{}, &lockedBuffer{}
-	env := cli.Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return lt.env[k] }, Dir: lt.dir}
+	env := cli.Env{Stdout: stdout, Stderr: stderr, Getenv: func(k string) string { return ct.env[k] }, Dir: ct.dir}
 	done := make(chan int, 1)
 	go func() { done <- cli.Run(ctx, env, args) }()
 	return stdout, stderr, func() int {
@@ -207,7 +207,7 @@ func (lt *logsTest) background(ctx context.Context, args ...string) (stdout, std
 		case code := <-done:
 			return code
 		case <-time.After(5 * time.Second):
-			lt.t.Fatal("the CLI didn't end")
+			ct.t.Fatal("the CLI didn't end")
 			return 0
 		}
 	}
@@ -410,5 +410,42 @@ func TestDrains(t *testing.T) {
 	lt.run("", "drains:remove", drains[0].Token, "-a", "demo").wantError(t, 1, "Couldn't find that log drain.")
 	if got := lt.mustRun("drains", "--json", "-a", "demo").stdout; got != "[]\n" {
 		t.Fatalf("drains --json = %q", got)
+	}
+}
+
+func TestAgainstServer_Logs(t *testing.T) {
+	ct, _ := newServerTest(t)
+	if r := ct.run("correct-horse\n", "signup", "--email", "ayse@example.com"); r.code != 0 {
+		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
+	}
+	ct.mustRun("apps:create", "demo", "--no-remote")
+	ct.env["BULUT_APP"] = "demo"
+
+	out := ct.mustRun("logs").stdout
+	if !strings.Contains(out, " app[api]: Release v1 created by ayse@example.com\n") || strings.Contains(out, "\x1b") {
+		t.Fatalf("logs:\n%s", out)
+	}
+	if out := ct.mustRun("logs", "-s", "bulut").stdout; strings.Contains(out, "app[api]") {
+		t.Fatalf("logs -s bulut:\n%s", out)
+	}
+	if out := ct.mustRun("logs", "-n", "1", "-d", "api").stdout; strings.Count(out, "\n") != 1 || !strings.Contains(out, " app[api]: ") {
+		t.Fatalf("logs -n 1 -d api:\n%s", out)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, stderr, wait := ct.background(ctx, "logs", "--tail", "-n", "1")
+	waitOutput(t, stdout, " app[api]: ")
+	printed := len(stdout.String())
+	start := time.Now()
+	ct.mustRun("config:set", "FOO=bar")
+	waitOutput(t, stdout, " app[api]: Set FOO config vars by ayse@example.com\n")
+	t.Logf("tail latency (config:set included): %v", time.Since(start))
+	if !strings.HasPrefix(stdout.String()[printed:], "20") {
+		t.Fatalf("tail printed:\n%s", stdout.String())
+	}
+	cancel()
+	if code := wait(); code != 130 || stderr.String() != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 }
