@@ -1,7 +1,6 @@
 package router
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"regexp"
@@ -11,20 +10,51 @@ import (
 	"github.com/bulut-bulut/bulut"
 )
 
-// Heroku's router error codes that this router answers, and their
-// descriptions as logged.
+// Heroku's router error codes that this router answers.
 const (
-	codeAppCrashed = "H10"
-	codeNoWeb      = "H14"
-	codeBlankApp   = "H81"
-	codeBackend    = "H13"
+	codeAppCrashed     = "H10"
+	codeTimeout        = "H12"
+	codeBackend        = "H13"
+	codeNoWeb          = "H14"
+	codeIdle           = "H15"
+	codeInterrupted    = "H18"
+	codeConnectTimeout = "H19"
+	codeBootTimeout    = "H20"
+	codeRefused        = "H21"
+	codeRestriction    = "H25"
+	codeRequestError   = "H26"
+	codeClientGone     = "H27"
+	codeClientIdle     = "H28"
+	codeMaintenance    = "H80"
+	codeBlankApp       = "H81"
+	codePlatform       = "H99"
 )
 
 var codeDescriptions = map[string]string{
-	codeAppCrashed: "App crashed",
-	codeNoWeb:      "No web processes running",
-	codeBlankApp:   "Blank app",
-	codeBackend:    "Connection closed without response",
+	codeAppCrashed:     "App crashed",
+	codeTimeout:        "Request timeout",
+	codeBackend:        "Connection closed without response",
+	codeNoWeb:          "No web processes running",
+	codeIdle:           "Idle connection",
+	codeInterrupted:    "Server Request Interrupted",
+	codeConnectTimeout: "Backend connection timeout",
+	codeBootTimeout:    "App boot timeout",
+	codeRefused:        "Backend connection refused",
+	codeRestriction:    "HTTP Restriction",
+	codeRequestError:   "Request Error",
+	codeClientGone:     "Client Request Interrupted",
+	codeClientIdle:     "Client Connection Idle",
+	codeMaintenance:    "Maintenance mode",
+	codeBlankApp:       "Blank app",
+	codePlatform:       "Platform error",
+}
+
+// codeLevel is the at= of a code's line when not "error".
+var codeLevel = map[string]string{
+	codeClientGone:  "warning",
+	codeClientIdle:  "warning",
+	codeMaintenance: "info",
+	codeBlankApp:    "info",
 }
 
 // requestLog is what the router line of one request says.
@@ -33,7 +63,21 @@ type requestLog struct {
 	requestID string
 	dyno      string
 	code      string
+	status    int    // as logged, if the code's differs from what the client got
+	sock      string // "backend" or "client" (H18, H27)
+	cause     string // H26
 	connect   time.Duration
+	service   time.Duration // set by H12
+}
+
+// fail records an error code and the status logged with it.
+func (l *requestLog) fail(code string, status int) {
+	l.code, l.status = code, status
+}
+
+func (l *requestLog) clientGone() {
+	l.fail(codeClientGone, 499)
+	l.sock = "client"
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9+/=_-]{20,200}$`)
@@ -55,7 +99,7 @@ type recorder struct {
 }
 
 func (w *recorder) WriteHeader(code int) {
-	if w.status == 0 {
+	if w.status == 0 && code >= 200 || code == http.StatusSwitchingProtocols {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -70,11 +114,24 @@ func (w *recorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
+func (w *recorder) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
 func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequest writes the request's line to the app's log stream, in
-// Heroku's router format.
-func (rt *Router) logRequest(app *bulut.App, r *http.Request, w *recorder, l *requestLog) {
+// finish logs a request's line and counts it in the metrics.
+func (rt *Router) finish(app *bulut.App, r *http.Request, w *recorder, l *requestLog) {
+	status := l.status
+	if status == 0 {
+		status = w.status
+	}
+	if status == 0 {
+		status = http.StatusOK
+	}
+	rt.metrics.observe(app.Name, status, time.Since(l.start))
 	if rt.cfg.Logs == nil {
 		return
 	}
@@ -85,23 +142,69 @@ func (rt *Router) logRequest(app *bulut.App, r *http.Request, w *recorder, l *re
 	if prior := r.Header.Get("X-Forwarded-For"); prior != "" {
 		fwd = prior + ", " + fwd
 	}
-	status := w.status
-	if status == 0 {
-		status = http.StatusOK
+	b := make([]byte, 0, 256)
+	if l.sock != "" {
+		b = append(b, "sock="...)
+		b = append(b, l.sock...)
+		b = append(b, ' ')
 	}
-	var text string
 	if l.code != "" {
-		text = fmt.Sprintf(`at=error code=%s desc="%s" method=%s path="%s" host=%s request_id=%s fwd="%s" dyno=%s connect= service= status=%d bytes= protocol=%s`,
-			l.code, codeDescriptions[l.code], r.Method, r.URL.RequestURI(), r.Host, l.requestID, fwd, l.dyno, status, protocol(r))
+		level := codeLevel[l.code]
+		if level == "" {
+			level = "error"
+		}
+		b = append(b, "at="...)
+		b = append(b, level...)
+		b = append(b, " code="...)
+		b = append(b, l.code...)
+		b = append(b, ` desc="`...)
+		b = append(b, codeDescriptions[l.code]...)
+		b = append(b, '"')
+		if l.cause != "" {
+			b = append(b, ` cause="`...)
+			b = append(b, l.cause...)
+			b = append(b, '"')
+		}
 	} else {
-		total := time.Since(l.start)
-		text = fmt.Sprintf(`at=info method=%s path="%s" host=%s request_id=%s fwd="%s" dyno=%s connect=%s service=%s status=%d bytes=%d protocol=%s`,
-			r.Method, r.URL.RequestURI(), r.Host, l.requestID, fwd, l.dyno, millis(l.connect), millis(total-l.connect), status, w.bytes, protocol(r))
+		b = append(b, "at=info"...)
 	}
-	rt.cfg.Logs.Log(app.ID, bulut.LogLine{Source: bulut.SourcePlatform, Process: "router", Text: text})
+	b = append(b, " method="...)
+	b = append(b, r.Method...)
+	b = append(b, ` path="`...)
+	b = append(b, r.URL.RequestURI()...)
+	b = append(b, `" host=`...)
+	b = append(b, r.Host...)
+	b = append(b, " request_id="...)
+	b = append(b, l.requestID...)
+	b = append(b, ` fwd="`...)
+	b = append(b, fwd...)
+	b = append(b, `" dyno=`...)
+	b = append(b, l.dyno...)
+	b = append(b, " connect="...)
+	if l.code == "" || l.connect > 0 {
+		b = appendMillis(b, l.connect)
+	}
+	b = append(b, " service="...)
+	switch {
+	case l.service > 0:
+		b = appendMillis(b, l.service)
+	case l.code == "" || (l.dyno != "" && l.connect > 0):
+		b = appendMillis(b, time.Since(l.start)-l.connect)
+	}
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, " bytes="...)
+	if l.code == "" || w.bytes > 0 && l.dyno != "" {
+		b = strconv.AppendInt(b, w.bytes, 10)
+	}
+	b = append(b, " protocol="...)
+	b = append(b, protocol(r)...)
+	rt.cfg.Logs.Log(app.ID, bulut.LogLine{Source: bulut.SourcePlatform, Process: "router", Text: string(b)})
 }
 
-func millis(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) + "ms" }
+func appendMillis(b []byte, d time.Duration) []byte {
+	return append(strconv.AppendInt(b, d.Milliseconds(), 10), "ms"...)
+}
 
 func protocol(r *http.Request) string {
 	if r.TLS != nil {

@@ -88,7 +88,7 @@ func TestRouter(t *testing.T) {
 			t.Fatalf("router line %+v", l)
 		}
 	}
-	if !strings.HasPrefix(lines[0].Text, `at=error code=H81 desc="Blank app" method=GET`) || !strings.Contains(lines[0].Text, "status=502") {
+	if !strings.HasPrefix(lines[0].Text, `at=info code=H81 desc="Blank app" method=GET`) || !strings.Contains(lines[0].Text, "status=502") {
 		t.Fatalf("H81 line %q", lines[0].Text)
 	}
 	if !strings.HasPrefix(lines[51].Text, `at=error code=H10 desc="App crashed"`) || !strings.Contains(lines[51].Text, "status=503") {
