@@ -634,3 +634,14 @@ func (e *logEnv) port() string {
 	u, _ := url.Parse(e.URL)
 	return u.Port()
 }
+
+// TestAPI_RateLimitClockBack: a clock set back doesn't empty the rate
+// limit buckets.
+func TestAPI_RateLimitClockBack(t *testing.T) {
+	env := newLogEnv(t, false)
+	env.Do(t, "GET", "/bulut/info", "", nil, 200, nil)
+	env.advance(-time.Hour)
+	for range 5 {
+		env.Do(t, "GET", "/bulut/info", "", nil, 200, nil)
+	}
+}

@@ -38,8 +38,11 @@ func (l *rateLimiter) take(key string) (int, bool) {
 		b = &bucket{tokens: l.size, last: now}
 		l.bucket[key] = b
 	}
-	b.tokens = min(l.size, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
+	// A clock set back refills nothing (and takes nothing back).
+	if now.After(b.last) {
+		b.tokens = min(l.size, b.tokens+now.Sub(b.last).Seconds()*l.rate)
+		b.last = now
+	}
 	if b.tokens < 1 {
 		return 0, false
 	}
