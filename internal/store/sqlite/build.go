@@ -158,45 +158,9 @@ func (s *BuildService) belongs(ctx context.Context, tx *sql.Tx, table, what, app
 
 // FindBuilds implements bulut.BuildService.
 func (s *BuildService) FindBuilds(ctx context.Context, appIDOrName string, r bulut.ListRange) ([]*bulut.Build, bool, error) {
-	r = normalizeRange(r, "created_at")
-	where, args, orderBy, err := rangeClauses("Builds", r, buildRangeFields)
-	if err != nil {
-		return nil, false, err
-	}
-	var builds []*bulut.Build
-	err = s.db.view(ctx, func(tx *sql.Tx) error {
-		app, err := lookupApp(ctx, s.db, tx, appIDOrName)
-		if err != nil {
-			return err
-		}
-		query := `SELECT ` + buildColumns + ` FROM builds WHERE builds.app_id = ?`
-		for _, w := range where {
-			query += ` AND ` + w
-		}
-		query += ` ORDER BY ` + orderBy + ` LIMIT ?`
-		rows, err := tx.QueryContext(ctx, query, append(append([]any{app.ID}, args...), r.Max+1)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		builds = make([]*bulut.Build, 0, min(r.Max, 64))
-		for rows.Next() {
-			b, err := scanBuild(rows)
-			if err != nil {
-				return err
-			}
-			builds = append(builds, b)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(builds) > r.Max
-	if more {
-		builds = builds[:r.Max]
-	}
-	return builds, more, nil
+	return findAppPage(ctx, s.db, appIDOrName, r,
+		appList{what: "Builds", fields: buildRangeFields, defaultField: "created_at", table: "builds", columns: buildColumns},
+		func(rows *sql.Rows, _ *bulut.App) (*bulut.Build, error) { return scanBuild(rows) })
 }
 
 // FindBuild implements bulut.BuildService.

@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"strconv"
 	"strings"
 	"time"
@@ -110,4 +112,60 @@ func rangeClauses(what string, r bulut.ListRange, fields map[string]rangeField) 
 		orderBy += ", " + f.tie + " " + order
 	}
 	return where, args, orderBy, nil
+}
+
+// appList is a ranged list of one app's rows of a table: the resource's
+// name for errors, its Range fields and default field, the table and the
+// columns selected.
+type appList struct {
+	what         string
+	fields       map[string]rangeField
+	defaultField string
+	table        string
+	columns      string
+}
+
+// findAppPage runs a list query for an app within a range and scans each
+// row; more reports whether the range cut the list short.
+func findAppPage[T any](ctx context.Context, db *DB, appIDOrName string, r bulut.ListRange, l appList,
+	scan func(rows *sql.Rows, app *bulut.App) (T, error)) ([]T, bool, error) {
+	r = normalizeRange(r, l.defaultField)
+	where, args, orderBy, err := rangeClauses(l.what, r, l.fields)
+	if err != nil {
+		return nil, false, err
+	}
+	var items []T
+	err = db.view(ctx, func(tx *sql.Tx) error {
+		app, err := lookupApp(ctx, db, tx, appIDOrName)
+		if err != nil {
+			return err
+		}
+		query := `SELECT ` + l.columns + ` FROM ` + l.table + ` WHERE ` + l.table + `.app_id = ?`
+		for _, w := range where {
+			query += ` AND ` + w
+		}
+		query += ` ORDER BY ` + orderBy + ` LIMIT ?`
+		rows, err := tx.QueryContext(ctx, query, append(append([]any{app.ID}, args...), r.Max+1)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		items = make([]T, 0, min(r.Max, 64))
+		for rows.Next() {
+			item, err := scan(rows, app)
+			if err != nil {
+				return err
+			}
+			items = append(items, item)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(items) > r.Max
+	if more {
+		items = items[:r.Max]
+	}
+	return items, more, nil
 }

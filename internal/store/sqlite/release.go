@@ -116,45 +116,9 @@ func currentRelease(ctx context.Context, q queryer, app *bulut.App) (*bulut.Rele
 
 // FindReleases implements bulut.ReleaseService.
 func (s *ReleaseService) FindReleases(ctx context.Context, appIDOrName string, r bulut.ListRange) ([]*bulut.Release, bool, error) {
-	r = normalizeRange(r, "version")
-	where, args, orderBy, err := rangeClauses("Releases", r, releaseRangeFields)
-	if err != nil {
-		return nil, false, err
-	}
-	var releases []*bulut.Release
-	err = s.db.view(ctx, func(tx *sql.Tx) error {
-		app, err := lookupApp(ctx, s.db, tx, appIDOrName)
-		if err != nil {
-			return err
-		}
-		query := `SELECT ` + releaseColumns + ` FROM releases WHERE releases.app_id = ?`
-		for _, w := range where {
-			query += ` AND ` + w
-		}
-		query += ` ORDER BY ` + orderBy + ` LIMIT ?`
-		rows, err := tx.QueryContext(ctx, query, append(append([]any{app.ID}, args...), r.Max+1)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		releases = make([]*bulut.Release, 0, min(r.Max, 64))
-		for rows.Next() {
-			rel, err := scanRelease(rows, app)
-			if err != nil {
-				return err
-			}
-			releases = append(releases, rel)
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(releases) > r.Max
-	if more {
-		releases = releases[:r.Max]
-	}
-	return releases, more, nil
+	return findAppPage(ctx, s.db, appIDOrName, r,
+		appList{what: "Releases", fields: releaseRangeFields, defaultField: "version", table: "releases", columns: releaseColumns},
+		func(rows *sql.Rows, app *bulut.App) (*bulut.Release, error) { return scanRelease(rows, app) })
 }
 
 // FindRelease implements bulut.ReleaseService.
