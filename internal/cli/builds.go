@@ -34,50 +34,23 @@ func (inv *invocation) buildsCachePurgeCommand() *cobra.Command {
 }
 
 func (inv *invocation) buildsCommand() *cobra.Command {
-	var asJSON bool
-	var num int
-	cmd := &cobra.Command{
-		Use:     "builds",
-		Aliases: []string{"builds:list"},
-		Short:   "list the builds of an app",
-		Args:    noArgs(),
-	}
-	f := addAppFlags(cmd)
-	addJSONFlag(cmd, &asJSON)
-	cmd.Flags().IntVarP(&num, "num", "n", defaultListSize, "number of builds to show")
-	cmd.RunE = func(*cobra.Command, []string) error {
-		if num < 1 {
-			return usageErrorf("--num must be at least 1.")
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
-		builds, err := c.Builds(inv.ctx, app, num)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return inv.printJSON(append([]*client.Build{}, builds...))
-		}
-		if len(builds) == 0 {
-			inv.printf("%s has no builds.\n", appLabel(app))
-			return nil
-		}
-		inv.printHeader(appLabel(app) + " Builds")
-		now := time.Now()
-		rows := make([][]string, len(builds))
-		for i, b := range builds {
-			version := ""
-			if b.SourceBlob.Version != nil {
-				version = *b.SourceBlob.Version
+	return listCommand(inv, listSpec[*client.Build]{
+		use: "builds", short: "list the builds of an app", noun: "builds",
+		fetch: func(c *client.Client, app string, n int) ([]*client.Build, error) { return c.Builds(inv.ctx, app, n) },
+		print: func(app string, builds []*client.Build) {
+			inv.printHeader(appLabel(app) + " Builds")
+			now := time.Now()
+			rows := make([][]string, len(builds))
+			for i, b := range builds {
+				version := ""
+				if b.SourceBlob.Version != nil {
+					version = *b.SourceBlob.Version
+				}
+				rows[i] = []string{b.ID, formatAgo(b.CreatedAt, now), b.User.Email, b.Status, version}
 			}
-			rows[i] = []string{b.ID, formatAgo(b.CreatedAt, now), b.User.Email, b.Status, version}
-		}
-		inv.printTable(rows)
-		return nil
-	}
-	return cmd
+			inv.printTable(rows)
+		},
+	})
 }
 
 func (inv *invocation) buildsOutputCommand() *cobra.Command {

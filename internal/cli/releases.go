@@ -17,57 +17,32 @@ func (inv *invocation) releasesCommands() []*cobra.Command {
 }
 
 func (inv *invocation) releasesCommand() *cobra.Command {
-	var asJSON bool
-	var num int
-	cmd := &cobra.Command{
-		Use:     "releases",
-		Aliases: []string{"releases:list"},
-		Short:   "display the releases for an app",
-		Args:    noArgs(),
-	}
-	f := addAppFlags(cmd)
-	addJSONFlag(cmd, &asJSON)
-	cmd.Flags().IntVarP(&num, "num", "n", defaultListSize, "number of releases to show")
-	cmd.RunE = func(*cobra.Command, []string) error {
-		if num < 1 {
-			return usageErrorf("--num must be at least 1.")
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
-		releases, err := c.Releases(inv.ctx, app, num)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return inv.printJSON(append([]*client.Release{}, releases...))
-		}
-		if len(releases) == 0 {
-			inv.printf("%s has no releases.\n", appLabel(app))
-			return nil
-		}
-		title := appLabel(app) + " Releases"
-		for _, r := range releases {
-			if r.Current {
-				title += fmt.Sprintf(" - Current: v%d", r.Version)
-				break
+	return listCommand(inv, listSpec[*client.Release]{
+		use: "releases", short: "display the releases for an app", noun: "releases",
+		fetch: func(c *client.Client, app string, n int) ([]*client.Release, error) {
+			return c.Releases(inv.ctx, app, n)
+		},
+		print: func(app string, releases []*client.Release) {
+			title := appLabel(app) + " Releases"
+			for _, r := range releases {
+				if r.Current {
+					title += fmt.Sprintf(" - Current: v%d", r.Version)
+					break
+				}
 			}
-		}
-		inv.printHeader(title)
-		now := time.Now()
-		rows := make([][]string, len(releases))
-		for i, r := range releases {
-			desc := r.Description
-			if s := releaseStatusNote(r.Status); s != "" {
-				desc += " " + s
+			inv.printHeader(title)
+			now := time.Now()
+			rows := make([][]string, len(releases))
+			for i, r := range releases {
+				desc := r.Description
+				if s := releaseStatusNote(r.Status); s != "" {
+					desc += " " + s
+				}
+				rows[i] = []string{fmt.Sprintf("v%d", r.Version), desc, r.User.Email, formatAgo(r.CreatedAt, now)}
 			}
-			rows[i] = []string{fmt.Sprintf("v%d", r.Version), desc, r.User.Email, formatAgo(r.CreatedAt, now)}
-		}
-		inv.printTable(rows)
-		return nil
-	}
-	return cmd
+			inv.printTable(rows)
+		},
+	})
 }
 
 // releaseStatusNote is what Heroku appends to the description of a

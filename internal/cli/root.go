@@ -104,6 +104,7 @@ func (inv *invocation) rootCommand() *cobra.Command {
 	root.AddCommand(inv.buildpacksCommands()...)
 	root.AddCommand(inv.psCommands()...)
 	root.AddCommand(inv.logsCommands()...)
+	root.AddCommand(inv.maintenanceCommands()...)
 	root.AddCommand(inv.gitRemoteCommand(), inv.gitCloneCommand(), inv.openCommand())
 	return root
 }
