@@ -16,7 +16,8 @@ type table struct {
 var _ bulut.RouteTable = (*Router)(nil)
 
 // SetRoute implements bulut.RouteTable: the scheduler tells the router
-// which web dynos serve an app.
+// which web dynos serve an app. Routes are kept even when empty, so that
+// whatever else they say (asleep, ...) stays known.
 func (rt *Router) SetRoute(r bulut.Route) {
 	rt.table.mu.Lock()
 	defer rt.table.mu.Unlock()
@@ -26,10 +27,6 @@ func (rt *Router) SetRoute(r bulut.Route) {
 	if rt.table.changed != nil {
 		close(rt.table.changed)
 		rt.table.changed = nil
-	}
-	if len(r.Backends) == 0 && !r.Crashed {
-		delete(rt.table.routes, r.AppID)
-		return
 	}
 	r.Backends = append([]string(nil), r.Backends...)
 	r.Dynos = append([]string(nil), r.Dynos...)
