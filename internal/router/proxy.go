@@ -278,9 +278,10 @@ func (rt *Router) newProxy() *httputil.ReverseProxy {
 			return nil
 		},
 		Transport:     transport,
-		FlushInterval: -1,
+		FlushInterval: 0, // responses of unknown length (streams) are flushed at each write anyway
 		ErrorHandler:  rt.proxyError,
 		ErrorLog:      log.New(io.Discard, "", 0),
+		BufferPool:    bufferPool{},
 	}
 }
 
@@ -340,3 +341,12 @@ func appendVia(prior string) string {
 	}
 	return prior + ", 1.1 bulut"
 }
+
+// bufferPool reuses the proxy's copy buffers (32 KB each otherwise
+// allocated per response).
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *buffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }

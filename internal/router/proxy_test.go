@@ -371,3 +371,60 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestAppCache(t *testing.T) {
+	f := newProxyFixture(t, router.Config{})
+	cache := router.CacheApps(f.apps)
+	rt := router.New(router.Config{Apps: cache, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}})
+	srv := httptest.NewServer(rt)
+	defer srv.Close()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up") }))
+	defer up.Close()
+	rt.SetRoute(bulut.Route{AppID: f.app.ID, Backends: []string{strings.TrimPrefix(up.URL, "http://")}, Dynos: []string{"web.1"}})
+	get := func(host string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/", nil)
+		req.Host = host
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	ctx := bulut.NewSystemContext(context.Background())
+	for range 3 {
+		if code := get("routed.localhost:5000"); code != 200 {
+			t.Fatalf("cached: %d", code)
+		}
+	}
+	on, off := true, false
+	for _, step := range []struct {
+		upd  bulut.AppUpdate
+		host string
+		code int
+	}{
+		{bulut.AppUpdate{Maintenance: &on}, "routed.localhost:5000", 503},
+		{bulut.AppUpdate{Maintenance: &off}, "routed.localhost:5000", 200},
+		{bulut.AppUpdate{Name: ptr("renamed")}, "routed.localhost:5000", 404},
+	} {
+		if _, err := cache.UpdateApp(ctx, f.app.ID, step.upd); err != nil {
+			t.Fatal(err)
+		}
+		if code := get(step.host); code != step.code {
+			t.Fatalf("after %+v: %d, want %d", step.upd, code, step.code)
+		}
+	}
+	if code := get("renamed.localhost:5000"); code != 200 {
+		t.Fatalf("new name: %d", code)
+	}
+	if _, err := cache.DeleteApp(ctx, f.app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if code := get("renamed.localhost:5000"); code != 404 {
+		t.Fatalf("deleted: %d", code)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

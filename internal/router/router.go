@@ -133,9 +133,18 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	switch {
-	case len(route.Backends) > 0:
+	if len(route.Backends) > 0 {
 		rt.forward(rec, r, app, l)
+		return
+	}
+	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
+		// Pages: from the app as stored now (a cached one may predate its
+		// first release).
+		if fresh, err := cache.AppService.FindApp(bulut.NewSystemContext(r.Context()), app.ID); err == nil {
+			app = fresh
+		}
+	}
+	switch {
 	case route.Crashed:
 		l.fail(codeAppCrashed, http.StatusServiceUnavailable)
 		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
@@ -185,6 +194,9 @@ func (rt *Router) lookup(r *http.Request, host string) (*bulut.App, error) {
 	name := rt.cfg.URLs.AppNameFromHost(host)
 	if name == "" || bulut.ValidateAppName(name) != nil {
 		return nil, bulut.NotFound("app")
+	}
+	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
+		return cache.lookup(r.Context(), name)
 	}
 	return rt.cfg.Apps.FindApp(bulut.NewSystemContext(r.Context()), name)
 }

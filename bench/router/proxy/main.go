@@ -1,0 +1,54 @@
+// Command proxy serves bulut's router on the address given as its first
+// argument, for an app "bench" (in a throwaway store, as the server keeps
+// apps) whose one web dyno is the upstream at the second argument.
+package main
+
+import (
+	"context"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	_ "net/http/pprof"
+
+	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/router"
+	"github.com/bulut-bulut/bulut/internal/store/sqlite"
+)
+
+func main() {
+	listen, upstream := os.Args[1], os.Args[2]
+	dir, err := os.MkdirTemp("", "bulut-router-bench")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db := sqlite.NewDB(filepath.Join(dir, "bulut.db"))
+	if err := db.Open(); err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	acct, err := sqlite.NewAccountService(db).CreateAccount(ctx, "bench@example.com", "bench-password")
+	if err != nil {
+		log.Fatal(err)
+	}
+	apps := sqlite.NewAppService(db)
+	app, err := apps.CreateApp(bulut.NewContextWithAccount(ctx, acct), "bench")
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(listen)
+	p, _ := strconv.Atoi(port)
+	rt := router.New(router.Config{Apps: router.CacheApps(apps), URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: p}})
+	rt.SetRoute(bulut.Route{AppID: app.ID, Backends: []string{upstream}, Dynos: []string{"web.1"}})
+	if a := os.Getenv("PPROF"); a != "" {
+		go http.ListenAndServe(a, nil)
+	}
+	// As the server serves the router.
+	srv := &http.Server{Addr: listen, Handler: rt, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10}
+	log.Fatal(srv.ListenAndServe())
+}
