@@ -45,6 +45,7 @@ func services(db *sqlite.DB) storetest.Services {
 		Formations:     sqlite.NewFormationService(db),
 		Buildpacks:     sqlite.NewBuildpackService(db),
 		LogDrains:      sqlite.NewLogDrainService(db),
+		Domains:        sqlite.NewDomainService(db),
 		SetNow:         func(now func() time.Time) { db.Now = now },
 	}
 }

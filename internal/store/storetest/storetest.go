@@ -34,6 +34,7 @@ type Services struct {
 	Formations     bulut.FormationService
 	Buildpacks     bulut.BuildpackService
 	LogDrains      bulut.LogDrainService
+	Domains        bulut.DomainService
 	// SetNow replaces the store's clock (for expiry tests). Tests that need
 	// it are skipped when it is nil.
 	SetNow func(func() time.Time)
@@ -62,6 +63,7 @@ func groups() []group {
 	all = append(all, formationTests()...)
 	all = append(all, buildpackTests()...)
 	all = append(all, logDrainTests()...)
+	all = append(all, domainTests()...)
 	return all
 }
 
