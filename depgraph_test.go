@@ -46,6 +46,8 @@ func allowedDeps() map[string][]string {
 	rules["internal/testenv"] = append(everything, "internal/server")
 	rules["cmd/bulut"] = append(everything, "internal/server", "internal/cli", "client")
 	rules["bench"] = append(everything, "internal/server", "internal/testenv")
+	rules["bench/router/proxy"] = everything // the router alone, on a store
+	rules["bench/router/upstream"] = []string{}
 	// Tools run by tests and benchmarks, not part of the binary.
 	rules["internal/store/storetest"] = []string{""}
 	rules["internal/testwheels"] = []string{}
