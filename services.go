@@ -15,5 +15,6 @@ type Services struct {
 	Buildpacks     BuildpackService
 	Dynos          DynoService
 	LogDrains      LogDrainService
+	Domains        DomainService
 	Logs           LogService
 }

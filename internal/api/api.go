@@ -157,6 +157,12 @@ func (h *Handler) routes() {
 	}
 
 	h.handle("POST /apps/{app}/log-sessions", authenticated, h.createLogSession)
+	if h.cfg.Domains != nil {
+		h.handle("GET /apps/{app}/domains", authenticated, h.listDomains)
+		h.handle("POST /apps/{app}/domains", authenticated, h.createDomain)
+		h.handle("GET /apps/{app}/domains/{domain}", authenticated, h.domainInfo)
+		h.handle("DELETE /apps/{app}/domains/{domain}", authenticated, h.deleteDomain)
+	}
 	if h.cfg.LogDrains != nil {
 		h.handle("GET /apps/{app}/log-drains", authenticated, h.listLogDrains)
 		h.handle("POST /apps/{app}/log-drains", authenticated, h.createLogDrain)
