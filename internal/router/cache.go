@@ -18,8 +18,8 @@ type AppCache struct {
 	ttl time.Duration
 
 	mu     sync.RWMutex
-	gen    uint64 // incremented by every Forget
-	byName map[string]cachedApp
+	gen    uint64               // incremented by every Forget
+	byName map[string]cachedApp // by host
 }
 
 type cachedApp struct {
@@ -52,25 +52,41 @@ func (c *AppCache) Forget() {
 	clear(c.byName)
 }
 
-// lookup returns an app by name, from memory if it can (the caller must
-// not change it).
-func (c *AppCache) lookup(ctx context.Context, name string) (*bulut.App, error) {
+// lookup returns the app of a host, from memory if it can, else from load
+// (the caller must not change it). Failures are not kept.
+func (c *AppCache) lookup(ctx context.Context, host string, load func(context.Context, string) (*bulut.App, error)) (*bulut.App, error) {
 	now := time.Now()
 	c.mu.RLock()
-	e, ok := c.byName[name]
+	e, ok := c.byName[host]
 	gen := c.gen
 	c.mu.RUnlock()
 	if ok && now.Before(e.expires) {
 		return e.app, nil
 	}
-	app, err := c.AppService.FindApp(bulut.NewSystemContext(ctx), name)
+	app, err := load(ctx, host)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	if c.gen == gen { // else changed meanwhile: app may be stale
-		c.byName[name] = cachedApp{app: app, expires: now.Add(c.ttl)}
+		c.byName[host] = cachedApp{app: app, expires: now.Add(c.ttl)}
 	}
 	c.mu.Unlock()
 	return app, nil
+}
+
+// Domains wraps a DomainService so that removing a domain through it
+// empties the cache too.
+func (c *AppCache) Domains(domains bulut.DomainService) bulut.DomainService {
+	return &cachedDomains{DomainService: domains, c: c}
+}
+
+type cachedDomains struct {
+	bulut.DomainService
+	c *AppCache
+}
+
+func (d *cachedDomains) DeleteDomain(ctx context.Context, appIDOrName, idOrHostname string) (*bulut.Domain, error) {
+	defer d.c.Forget()
+	return d.DomainService.DeleteDomain(ctx, appIDOrName, idOrHostname)
 }

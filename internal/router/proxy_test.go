@@ -24,6 +24,7 @@ import (
 // proxyFixture is a router serving one app "routed", on a real listener.
 type proxyFixture struct {
 	t      *testing.T
+	db     *sqlite.DB
 	apps   bulut.AppService
 	app    *bulut.App
 	logs   *memoryLogs
@@ -48,7 +49,7 @@ func newProxyFixture(t *testing.T, cfg router.Config) *proxyFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &proxyFixture{t: t, apps: apps, app: app, logs: &memoryLogs{}}
+	f := &proxyFixture{t: t, db: db, apps: apps, app: app, logs: &memoryLogs{}}
 	cfg.Apps, cfg.Logs = apps, f.logs
 	cfg.URLs = bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}
 	f.rt = router.New(cfg)
@@ -375,7 +376,8 @@ func TestMetrics(t *testing.T) {
 func TestAppCache(t *testing.T) {
 	f := newProxyFixture(t, router.Config{})
 	cache := router.CacheApps(f.apps)
-	rt := router.New(router.Config{Apps: cache, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}})
+	domains := cache.Domains(sqlite.NewDomainService(f.db))
+	rt := router.New(router.Config{Apps: cache, Domains: domains, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}})
 	srv := httptest.NewServer(rt)
 	defer srv.Close()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up") }))
@@ -398,6 +400,26 @@ func TestAppCache(t *testing.T) {
 		if code := get("routed.localhost:5000"); code != 200 {
 			t.Fatalf("cached: %d", code)
 		}
+	}
+
+	// Custom domains route to their app, at once when added and no more
+	// once removed.
+	if code := get("www.example.com"); code != 404 {
+		t.Fatalf("unknown custom domain: %d", code)
+	}
+	if _, err := domains.CreateDomain(ctx, f.app.ID, "www.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if code := get("WWW.example.com:80"); code != 200 {
+			t.Fatalf("custom domain: %d", code)
+		}
+	}
+	if _, err := domains.DeleteDomain(ctx, f.app.ID, "www.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if code := get("www.example.com"); code != 404 {
+		t.Fatalf("removed custom domain: %d", code)
 	}
 	on, off := true, false
 	for _, step := range []struct {

@@ -28,7 +28,9 @@ var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
 // Config holds what the router needs.
 type Config struct {
 	Apps bulut.AppService
-	URLs bulut.URLs
+	// Domains finds the apps of custom domains (may be nil: none).
+	Domains bulut.DomainService
+	URLs    bulut.URLs
 	// Logs gets one line per request to an app (may be nil).
 	Logs   bulut.LogSink
 	Logger *slog.Logger
@@ -190,15 +192,32 @@ func requestTooLarge(r *http.Request) bool {
 	return n > maxHeaders
 }
 
+// lookup returns the app of a host: APP.DOMAIN, or a custom domain.
 func (rt *Router) lookup(r *http.Request, host string) (*bulut.App, error) {
+	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
+		return cache.lookup(r.Context(), host, rt.findApp)
+	}
+	return rt.findApp(r.Context(), host)
+}
+
+func (rt *Router) findApp(ctx context.Context, host string) (*bulut.App, error) {
+	apps := rt.cfg.Apps
+	if cache, ok := apps.(*AppCache); ok {
+		apps = cache.AppService
+	}
+	ctx = bulut.NewSystemContext(ctx)
 	name := rt.cfg.URLs.AppNameFromHost(host)
+	if name == "" && rt.cfg.Domains != nil {
+		d, err := rt.cfg.Domains.FindDomain(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		return apps.FindApp(ctx, d.AppID)
+	}
 	if name == "" || bulut.ValidateAppName(name) != nil {
 		return nil, bulut.NotFound("app")
 	}
-	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
-		return cache.lookup(r.Context(), name)
-	}
-	return rt.cfg.Apps.FindApp(bulut.NewSystemContext(r.Context()), name)
+	return apps.FindApp(ctx, name)
 }
 
 // waitRoute waits for an app's route to have a backend, until deadline.
