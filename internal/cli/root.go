@@ -105,6 +105,7 @@ func (inv *invocation) rootCommand() *cobra.Command {
 	root.AddCommand(inv.psCommands()...)
 	root.AddCommand(inv.logsCommands()...)
 	root.AddCommand(inv.maintenanceCommands()...)
+	root.AddCommand(inv.domainsCommands()...)
 	root.AddCommand(inv.gitRemoteCommand(), inv.gitCloneCommand(), inv.openCommand())
 	return root
 }

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulut-bulut/bulut/client"
+)
+
+// domainsCommands are domains, domains:add and domains:remove.
+func (inv *invocation) domainsCommands() []*cobra.Command {
+	return []*cobra.Command{inv.domainsCommand(), inv.domainsAddCommand(), inv.domainsRemoveCommand()}
+}
+
+func (inv *invocation) domainsCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "domains",
+		Aliases: []string{"domains:list"},
+		Short:   "list domains for an app",
+		Long:    "List the host names an app answers on: its own, and its custom domains with the DNS target to point them at.",
+		Args:    noArgs(),
+	}
+	f := addAppFlags(cmd)
+	addJSONFlag(cmd, &asJSON)
+	cmd.RunE = func(*cobra.Command, []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		domains, err := c.Domains(inv.ctx, app)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return inv.printJSON(append([]*client.Domain{}, domains...))
+		}
+		var custom []*client.Domain
+		for _, d := range domains {
+			if d.Kind == "custom" {
+				custom = append(custom, d)
+				continue
+			}
+			inv.printHeader(app + " Heroku Domain")
+			inv.printf("%s\n", d.Hostname)
+		}
+		if len(custom) == 0 {
+			return nil
+		}
+		inv.printf("\n")
+		inv.printHeader(app + " Custom Domains")
+		rows := [][]string{{"Domain Name", "DNS Record Type", "DNS Target"}}
+		for _, d := range custom {
+			target := ""
+			if d.CName != nil {
+				target = *d.CName
+			}
+			rows = append(rows, []string{d.Hostname, "CNAME", target})
+		}
+		widths := make([]int, len(rows[0]))
+		for _, r := range rows {
+			for i, cell := range r {
+				widths[i] = max(widths[i], len(cell))
+			}
+		}
+		for n, r := range rows {
+			line := ""
+			for i, cell := range r {
+				line += fmt.Sprintf(" %-*s", widths[i], cell)
+			}
+			inv.printf("%s\n", strings.TrimRight(line, " "))
+			if n == 0 {
+				line = ""
+				for _, w := range widths {
+					line += " " + strings.Repeat("─", w)
+				}
+				inv.printf("%s\n", line)
+			}
+		}
+		return nil
+	}
+	return cmd
+}
+
+func (inv *invocation) domainsAddCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "domains:add HOSTNAME",
+		Short:   "add a domain to an app",
+		Long:    "Make an app answer on a custom host name too. Point the name's DNS (a CNAME record) at the DNS target shown.",
+		Example: "  bulut domains:add www.example.com",
+		Args:    exactArgs(1),
+	}
+	f := addAppFlags(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		var d *client.Domain
+		err = inv.action("Adding "+args[0]+" to "+appLabel(app), func() (string, error) {
+			d, err = c.AddDomain(inv.ctx, app, args[0])
+			return "", err
+		})
+		if err != nil {
+			return err
+		}
+		if d.CName != nil {
+			inv.printf("Configure your app's DNS provider to point to the DNS Target %s.\n", *d.CName)
+		}
+		return nil
+	}
+	return cmd
+}
+
+func (inv *invocation) domainsRemoveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "domains:remove HOSTNAME",
+		Short: "remove a domain from an app",
+		Args:  exactArgs(1),
+	}
+	f := addAppFlags(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		return inv.action("Removing "+args[0]+" from "+appLabel(app), func() (string, error) {
+			_, err := c.RemoveDomain(inv.ctx, app, args[0])
+			return "", err
+		})
+	}
+	return cmd
+}
