@@ -226,12 +226,10 @@ func (b *backendBody) Read(p []byte) (int, error) {
 // newProxy returns the reverse proxy to dynos: the backend chosen for a
 // request travels in its context; connections to dynos are reused.
 func (rt *Router) newProxy() *httputil.ReverseProxy {
-	transport := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: rt.cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        1024,
-		MaxIdleConnsPerHost: 256,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   false,
+	transport := &transport{
+		dialer:      &net.Dialer{Timeout: rt.cfg.ConnectTimeout, KeepAlive: 30 * time.Second},
+		idleTimeout: 90 * time.Second,
+		maxIdle:     256,
 	}
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
