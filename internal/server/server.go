@@ -85,6 +85,11 @@ func (s *Server) Open() (err error) {
 		return err
 	}
 	stored := s.Store.Services()
+	// Every change to apps and domains goes through the router's cache,
+	// so the router never serves a stale host.
+	appCache := router.CacheApps(stored.Apps)
+	stored.Apps = appCache
+	stored.Domains = appCache.Domains(stored.Domains)
 	s.logs = logplex.New(logplex.Config{Dir: filepath.Join(s.Config.DataDir, "logs"), Drains: stored.LogDrains, Logger: s.Logger})
 	if err := s.logs.Open(); err != nil {
 		listener.Close()
@@ -92,7 +97,7 @@ func (s *Server) Open() (err error) {
 	}
 	stored.Logs = s.logs
 	blobs := fsblob.New(filepath.Join(s.Config.DataDir, "blobs"))
-	apps := router.New(router.Config{Apps: stored.Apps, URLs: s.urls, Logs: s.logs, Logger: s.Logger})
+	apps := router.New(router.Config{Apps: appCache, Domains: stored.Domains, URLs: s.urls, Logs: s.logs, Logger: s.Logger})
 	dynos, err := local.New(local.Config{
 		Blobs:       blobs,
 		DataDir:     filepath.Join(s.Config.DataDir, "dynos"),
@@ -148,7 +153,7 @@ func (s *Server) Open() (err error) {
 		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key, DrainsChanged: s.logs.DrainsChanged})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
 	s.api = apiHandler
-	s.serve(listener, s.route(apiHandler, dash, git, apps))
+	s.serve(listener, s.route(apiHandler, dash, git, apps, apps.Metrics()))
 	if err := s.scheduler.Open(context.Background()); err != nil {
 		return err
 	}
@@ -158,11 +163,15 @@ func (s *Server) Open() (err error) {
 
 // route sends each request, by its Host header, to the part of the
 // platform it addresses.
-func (s *Server) route(apiHandler, dash, git, apps http.Handler) http.Handler {
+func (s *Server) route(apiHandler, dash, git, apps, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		part, _ := s.urls.Classify(r.Host)
 		switch part {
 		case bulut.PartAPI:
+			if r.URL.Path == "/metrics" && fromLoopback(r) {
+				metrics.ServeHTTP(w, r)
+				return
+			}
 			apiHandler.ServeHTTP(w, r)
 		case bulut.PartBare:
 			if isBrowser(r) {
@@ -186,7 +195,7 @@ func (s *Server) serve(l net.Listener, h http.Handler) {
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    32 << 10,
+			MaxHeaderBytes:    1 << 20, // the router answers oversized headers Heroku's way
 			ErrorLog:          slog.NewLogLogger(s.Logger.With("component", "http").Handler(), slog.LevelWarn),
 		},
 		done: make(chan error, 1),
@@ -214,6 +223,14 @@ func listenUnix(path string) (net.Listener, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// fromLoopback reports whether a request comes from this machine: the
+// metrics name every app, so only local scrapers get them.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 // isBrowser tells a browser's page request from an API client's.

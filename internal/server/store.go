@@ -21,6 +21,7 @@ type Store struct {
 	Formations     *sqlite.FormationService
 	Buildpacks     *sqlite.BuildpackService
 	LogDrains      *sqlite.LogDrainService
+	Domains        *sqlite.DomainService
 
 	cfg config.Server
 	db  *sqlite.DB
@@ -48,6 +49,7 @@ func (s *Store) Open() error {
 	s.Formations = sqlite.NewFormationService(s.db)
 	s.Buildpacks = sqlite.NewBuildpackService(s.db)
 	s.LogDrains = sqlite.NewLogDrainService(s.db)
+	s.Domains = sqlite.NewDomainService(s.db)
 	return nil
 }
 
@@ -56,7 +58,7 @@ func (s *Store) Services() bulut.Services {
 	return bulut.Services{
 		Accounts: s.Accounts, Authorizations: s.Authorizations, LoginSessions: s.Authorizations, Apps: s.Apps,
 		Releases: s.Releases, ConfigVars: s.ConfigVars, Slugs: s.Slugs, Builds: s.Builds,
-		Formations: s.Formations, Buildpacks: s.Buildpacks, LogDrains: s.LogDrains,
+		Formations: s.Formations, Buildpacks: s.Buildpacks, LogDrains: s.LogDrains, Domains: s.Domains,
 	}
 }
 
