@@ -95,11 +95,25 @@ type Route struct {
 	Backends []string // host:port
 	Dynos    []string // the dyno names of Backends, in the same order
 	Crashed  bool
+	// Asleep: the app's free dynos sleep (idle); Waker.Wake wakes them.
+	Asleep bool
 }
 
 // RouteTable receives the scheduler's routes; the router implements it.
 type RouteTable interface {
 	SetRoute(r Route)
+}
+
+// Waker is told about requests to apps and wakes sleeping ones; the
+// scheduler implements it, the router calls it.
+type Waker interface {
+	// Touch records a request for an app: it resets the app's idle
+	// timer. Cheap enough for every request.
+	Touch(appID string)
+	// Wake wakes a sleeping app (Route.Asleep) and returns once its
+	// route is published again: with up web dynos, or crashed. It
+	// returns ctx's error if that comes first.
+	Wake(ctx context.Context, appID string) error
 }
 
 // Reconciler is told when what should run for an app may have changed

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulut-bulut/bulut"
@@ -88,6 +89,15 @@ type Timings struct {
 	// SyncInterval is how often every app is reconciled even if nothing
 	// said it changed: 1 minute.
 	SyncInterval time.Duration
+	// IdleTimeout is how long an app whose web dynos are all free runs
+	// without a request before it sleeps (its dynos frozen); Heroku's is
+	// 30 minutes (the server's --idle-timeout). Zero or negative: apps
+	// never sleep (the default, as the router must call Waker to wake
+	// them).
+	IdleTimeout time.Duration
+	// DeepSleepAfter is how long an app sleeps frozen before its dynos
+	// are stopped to free their memory: 1 hour. Negative: never.
+	DeepSleepAfter time.Duration
 }
 
 // DefaultTimings are the values zero Timings fields take.
@@ -102,6 +112,7 @@ var DefaultTimings = Timings{
 	AttachTimeout:     time.Minute,
 	DrainDelay:        2 * time.Second,
 	SyncInterval:      time.Minute,
+	DeepSleepAfter:    time.Hour,
 }
 
 func (t Timings) withDefaults() Timings {
@@ -118,6 +129,9 @@ func (t Timings) withDefaults() Timings {
 	set(&t.PortCheckInterval, d.PortCheckInterval)
 	set(&t.AttachTimeout, d.AttachTimeout)
 	set(&t.SyncInterval, d.SyncInterval)
+	if t.DeepSleepAfter == 0 {
+		t.DeepSleepAfter = d.DeepSleepAfter
+	}
 	if t.DrainDelay < 0 {
 		t.DrainDelay = 0
 	} else if t.DrainDelay == 0 {
@@ -157,6 +171,7 @@ type Scheduler struct {
 	byID     map[string]*dyno
 	releases map[string]*releaseUse
 	outputs  outputs
+	activity sync.Map // app ID -> *atomic.Int64: its last request (Touch)
 }
 
 var (
@@ -329,6 +344,14 @@ type appState struct {
 	route   *bulut.Route      // last published
 	wake    *time.Timer
 	wakeAt  time.Time
+
+	active  atomic.Int64 // last request, Unix ns (Touch)
+	asleep  bool         // idle: formation dynos frozen, or stopped if deep
+	deep    bool
+	sleptAt time.Time
+	wakeReq bool            // Wake asked for the app
+	waking  bool            // woken, its route not serving yet
+	wakers  []chan struct{} // Wake calls waiting for the route
 }
 
 func (a *appState) poke() {
@@ -373,7 +396,9 @@ func (s *Scheduler) appLocked(appID string) *appState {
 	}
 	a := &appState{id: appID, kick: make(chan struct{}, 1), dirty: true,
 		slots: map[string]*slot{}, gens: map[string]int{}}
+	a.active.Store(time.Now().UnixNano())
 	s.apps[appID] = a
+	s.activity.Store(appID, &a.active)
 	s.loops.Add(1)
 	go s.appLoop(a)
 	return a
@@ -420,6 +445,9 @@ func (s *Scheduler) converge(a *appState) bool {
 			return true
 		}
 		s.mu.Lock()
+		if a.asleep && !sameDesired(a.desired, d) {
+			a.wakeReq = true // a deploy or a scaling wakes the app
+		}
 		a.desired = d
 		forget := s.forgettableLocked(a)
 		s.mu.Unlock()
@@ -431,7 +459,17 @@ func (s *Scheduler) converge(a *appState) bool {
 		s.mu.Unlock()
 		return false
 	}
+	if a.wakeReq {
+		if a.asleep {
+			s.unidleLocked(a)
+		}
+		a.wakeReq = false
+	}
 	starts, wake := s.planLocked(a, s.cfg.Now())
+	freeze, idleWake := s.idleLocked(a, len(starts))
+	if idleWake > 0 {
+		wake = minWake(wake, idleWake)
+	}
 	route := a.routeLocked()
 	publish := a.route == nil || !sameRoute(*a.route, route)
 	if publish {
@@ -450,6 +488,7 @@ func (s *Scheduler) converge(a *appState) bool {
 	gone := a.desired.deleted && len(a.dynos) == 0 && !a.dirty
 	if gone {
 		delete(s.apps, a.id)
+		s.activity.Delete(a.id)
 		s.outputs.appGone(a.id)
 	}
 	s.mu.Unlock()
@@ -457,6 +496,12 @@ func (s *Scheduler) converge(a *appState) bool {
 	// The route goes first: a web dyno leaves it before it is stopped.
 	if publish && s.cfg.Routes != nil {
 		s.cfg.Routes.SetRoute(route)
+	}
+	s.mu.Lock()
+	a.releaseWakersLocked(*a.route)
+	s.mu.Unlock()
+	if len(freeze) > 0 {
+		s.freeze(a, freeze)
 	}
 	for _, d := range stops {
 		s.sendStop(d)
@@ -622,7 +667,10 @@ func (s *Scheduler) planLocked(a *appState, now time.Time) (starts []*dyno, wake
 	}
 
 	// Start what is missing; restart crashed dynos when their cool-off
-	// is over.
+	// is over. Not in deep sleep: they were stopped on purpose.
+	if a.asleep && a.deep {
+		names = nil
+	}
 	for _, name := range names {
 		w := want[name]
 		d := current[name]
@@ -736,11 +784,14 @@ func (a *appState) routeLocked() bulut.Route {
 		r.Dynos = append(r.Dynos, b.dyno)
 	}
 	r.Crashed = webs > 0 && crashed == webs
+	// Waking from a deep sleep, the route stays asleep (requests wait in
+	// Wake) until a web dyno is up.
+	r.Asleep = a.asleep || (a.waking && len(r.Backends) == 0 && !r.Crashed)
 	return r
 }
 
 func sameRoute(a, b bulut.Route) bool {
-	return a.AppID == b.AppID && a.Crashed == b.Crashed && slices.Equal(a.Backends, b.Backends)
+	return a.AppID == b.AppID && a.Crashed == b.Crashed && a.Asleep == b.Asleep && slices.Equal(a.Backends, b.Backends)
 }
 
 // retireLocked marks a dyno to be stopped (the app's loop sends the stop

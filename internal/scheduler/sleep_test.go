@@ -1,0 +1,176 @@
+package scheduler_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/scheduler"
+)
+
+// sleepTimings sleep apps after 300 ms without a request.
+func sleepTimings(deep time.Duration) scheduler.Timings {
+	t := testTimings()
+	t.IdleTimeout = 300 * time.Millisecond
+	t.DeepSleepAfter = deep
+	return t
+}
+
+// sleepApp is echoApp with a listen backlog for 20 concurrent
+// connections (Python's default is 5).
+var sleepApp = strings.Replace(echoApp, "http.server.ThreadingHTTPServer((", "http.server.ThreadingHTTPServer.request_queue_size = 128\nhttp.server.ThreadingHTTPServer((", 1)
+
+const tickWorker = `while :; do echo tick; sleep 0.02; done`
+
+// wakeAndGet does what the router does for a request to a sleeping app:
+// Wake, then a request to a routed web dyno.
+func (e *env) wakeAndGet(app *bulut.App) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	e.s.Touch(app.ID)
+	if rt, _ := e.routes.route(app.ID); rt.Asleep {
+		if err := e.s.Wake(ctx, app.ID); err != nil {
+			return "", err
+		}
+	}
+	rt, _ := e.routes.route(app.ID)
+	if len(rt.Backends) == 0 {
+		return "", io.ErrUnexpectedEOF
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get("http://" + rt.Backends[0] + "/")
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func TestLocalSleepFreezeAndWake(t *testing.T) {
+	t.Parallel()
+	e, blobs := localEnv(t, sleepTimings(-1))
+	ctx := e.account("alice@example.com")
+	app := e.app(ctx, "sleepy")
+	e.deploySlug(ctx, blobs, app, map[string]string{"web": "python3 app.py", "worker": tickWorker}, map[string]string{"app.py": sleepApp})
+	e.scale(ctx, app, "worker=1")
+	e.waitPS(ctx, app, "web.1:up", "worker.1:up")
+
+	// Requests keep it awake.
+	stop := time.Now().Add(700 * time.Millisecond)
+	for time.Now().Before(stop) {
+		if got, err := e.wakeAndGet(app); err != nil || got != "web.1 \n" {
+			t.Fatalf("request: %q %v", got, err)
+		}
+		if rt, _ := e.routes.route(app.ID); rt.Asleep {
+			t.Fatal("the app slept although it had requests")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Idle: web and worker sleep, frozen.
+	e.waitPS(ctx, app, "web.1:idle", "worker.1:idle")
+	e.waitRoute(app, "an asleep route", func(r bulut.Route) bool { return r.Asleep && len(r.Backends) == 0 })
+	e.waitOutput(app, "web.1", "Idling", "State changed from up to idle")
+	e.waitOutput(app, "worker.1", "Idling", "State changed from up to idle")
+	time.Sleep(50 * time.Millisecond)
+	ticks := count(e.output(app, "worker.1"), "tick")
+	time.Sleep(300 * time.Millisecond)
+	if n := count(e.output(app, "worker.1"), "tick"); n > ticks+1 {
+		t.Errorf("the sleeping worker ran: %d ticks", n-ticks)
+	}
+
+	// One request wakes it.
+	start := time.Now()
+	if got, err := e.wakeAndGet(app); err != nil || got != "web.1 \n" {
+		t.Fatalf("first wake: %q %v", got, err)
+	}
+	t.Logf("woke in %v", time.Since(start))
+	e.waitPS(ctx, app, "web.1:idle", "worker.1:idle")
+
+	// 20 concurrent requests wake it and all succeed.
+	start = time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan string, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got, err := e.wakeAndGet(app); err != nil || got != "web.1 \n" {
+				errs <- got + " " + errString(err)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("20 requests during the wake answered in %v", time.Since(start))
+	close(errs)
+	for msg := range errs {
+		t.Errorf("a request during the wake failed: %s", msg)
+	}
+	e.waitPS(ctx, app, "web.1:up", "worker.1:up")
+	e.waitOutput(app, "web.1", "Idling", "Unidling", "State changed from idle to up")
+	e.waitOutput(app, "worker.1", "Unidling", "State changed from idle to up")
+	ticks = count(e.output(app, "worker.1"), "tick")
+	waitFor(t, "the worker to run again", func() bool { return count(e.output(app, "worker.1"), "tick") > ticks+2 }, nil)
+
+	// And it sleeps again.
+	e.waitPS(ctx, app, "web.1:idle", "worker.1:idle")
+	if got, err := e.wakeAndGet(app); err != nil || got != "web.1 \n" {
+		t.Fatalf("second wake: %q %v", got, err)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func TestLocalDeepSleep(t *testing.T) {
+	t.Parallel()
+	e, blobs := localEnv(t, sleepTimings(300*time.Millisecond))
+	ctx := e.account("alice@example.com")
+	app := e.app(ctx, "deep")
+	e.deploySlug(ctx, blobs, app, map[string]string{"web": "python3 app.py"}, map[string]string{"app.py": sleepApp})
+	e.waitPS(ctx, app, "web.1:up")
+	e.waitPS(ctx, app, "web.1:idle")
+	// Then stopped: no dyno left, the route still asleep.
+	e.waitPS(ctx, app)
+	e.waitOutput(app, "web.1", "State changed from up to idle", "Stopping all processes with SIGTERM", "State changed from idle to down")
+	if rt, _ := e.routes.route(app.ID); !rt.Asleep {
+		t.Fatalf("route %+v, want asleep", rt)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if got, err := e.wakeAndGet(app); err != nil || got != "web.1 \n" {
+				t.Errorf("a request during the wake: %q %v", got, err)
+			}
+		}()
+	}
+	wg.Wait()
+	e.waitPS(ctx, app, "web.1:up")
+}
+
+func TestLocalOtherSizesNeverSleep(t *testing.T) {
+	t.Parallel()
+	e, blobs := localEnv(t, sleepTimings(-1))
+	ctx := e.account("alice@example.com")
+	app := e.app(ctx, "awake")
+	e.deploySlug(ctx, blobs, app, map[string]string{"web": "python3 app.py"}, map[string]string{"app.py": sleepApp})
+	e.scale(ctx, app, "web=1:basic")
+	e.waitPS(ctx, app, "web.1:up")
+	time.Sleep(200 * time.Millisecond) // a replaced dyno settles
+	e.waitPS(ctx, app, "web.1:up")
+	never(t, "a basic app slept", time.Second, func() bool {
+		rt, _ := e.routes.route(app.ID)
+		return rt.Asleep || strings.Contains(strings.Join(e.ps(ctx, app), " "), "idle")
+	})
+}
