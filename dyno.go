@@ -116,6 +116,26 @@ type Waker interface {
 	Wake(ctx context.Context, appID string) error
 }
 
+// DynoUsage is the time an app's free dynos ran (not asleep) in a
+// calendar month (UTC), counted against its free dyno hours.
+type DynoUsage struct {
+	AppID   string
+	Month   string // "2026-12"
+	Seconds int64
+}
+
+// UsageMonth is the calendar month (UTC) of t, as DynoUsage.Month.
+func UsageMonth(t time.Time) string { return t.UTC().Format("2006-01") }
+
+// DynoUsageService records free dyno time. Apps are named by ID; these
+// are the scheduler's (system) calls.
+type DynoUsageService interface {
+	// AddDynoUsage adds seconds to an app's usage in a month.
+	AddDynoUsage(ctx context.Context, appID, month string, seconds int64) error
+	// FindDynoUsage returns an app's usage in a month (zero if none).
+	FindDynoUsage(ctx context.Context, appID, month string) (*DynoUsage, error)
+}
+
 // Reconciler is told when what should run for an app may have changed
 // (a release, a config change, a scaling); the scheduler implements it.
 type Reconciler interface {
