@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/bulut-bulut/bulut"
 )
@@ -56,7 +57,7 @@ func testDomainsCreateFindDelete(t *testing.T, s Services) {
 		t.Fatalf("domain = %+v", d)
 	}
 	assertTime(t, "CreatedAt", d.CreatedAt, clock.Now())
-	clock.Advance(1)
+	clock.Advance(time.Second) // stored times keep microseconds: order by creation must not tie
 	mustCreateDomain(t, s, as(a), app.ID, "api.example.com")
 	assertHostnames(t, s, as(a), app.Name, "www.example.com", "api.example.com")
 	assertHostnames(t, s, system(), app.ID, "www.example.com", "api.example.com")
