@@ -97,6 +97,9 @@ type Route struct {
 	Crashed  bool
 	// Asleep: the app's free dynos sleep (idle); Waker.Wake wakes them.
 	Asleep bool
+	// QuotaExceeded: the app used up its free dyno hours this month and
+	// sleeps until the 1st (H82); Wake does not wake it.
+	QuotaExceeded bool
 }
 
 // RouteTable receives the scheduler's routes; the router implements it.

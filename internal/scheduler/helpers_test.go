@@ -44,6 +44,8 @@ type env struct {
 	// newRuntime makes the runtime of each server run; nil: the fake
 	// host's.
 	newRuntime func() runtime.Runtime
+	// configure, if set, changes the scheduler's Config.
+	configure func(*scheduler.Config)
 }
 
 func newEnv(t testing.TB, timings scheduler.Timings) *env {
@@ -90,7 +92,11 @@ func (e *env) start() {
 		e.rt = e.host.runtime()
 		rt = e.rt
 	}
-	e.s = scheduler.New(scheduler.Config{Services: e.svc, Runtime: rt, Routes: e.routes, Timings: e.timing})
+	cfg := scheduler.Config{Services: e.svc, Runtime: rt, Routes: e.routes, Timings: e.timing}
+	if e.configure != nil {
+		e.configure(&cfg)
+	}
+	e.s = scheduler.New(cfg)
 	if err := e.s.Open(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}

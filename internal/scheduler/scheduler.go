@@ -51,6 +51,10 @@ type Config struct {
 	Logger  *slog.Logger
 	Timings Timings // zero fields take Heroku's values
 	Now     func() time.Time
+	// Usage records free dyno time (nil: not counted, no quota).
+	Usage bulut.DynoUsageService
+	// FreeDynoHours is each app's allowance a calendar month (0: 750).
+	FreeDynoHours int
 }
 
 // Timings are the dyno manager's clocks. Zero fields take the defaults,
@@ -98,6 +102,8 @@ type Timings struct {
 	// DeepSleepAfter is how long an app sleeps frozen before its dynos
 	// are stopped to free their memory: 1 hour. Negative: never.
 	DeepSleepAfter time.Duration
+	// UsageInterval is how often free dyno time is counted: 1 minute.
+	UsageInterval time.Duration
 }
 
 // DefaultTimings are the values zero Timings fields take.
@@ -113,6 +119,7 @@ var DefaultTimings = Timings{
 	DrainDelay:        2 * time.Second,
 	SyncInterval:      time.Minute,
 	DeepSleepAfter:    time.Hour,
+	UsageInterval:     time.Minute,
 }
 
 func (t Timings) withDefaults() Timings {
@@ -129,6 +136,7 @@ func (t Timings) withDefaults() Timings {
 	set(&t.PortCheckInterval, d.PortCheckInterval)
 	set(&t.AttachTimeout, d.AttachTimeout)
 	set(&t.SyncInterval, d.SyncInterval)
+	set(&t.UsageInterval, d.UsageInterval)
 	if t.DeepSleepAfter == 0 {
 		t.DeepSleepAfter = d.DeepSleepAfter
 	}
@@ -223,6 +231,10 @@ func (s *Scheduler) Open(ctx context.Context) error {
 	}
 	s.loops.Add(1)
 	go s.syncLoop()
+	if s.cfg.Usage != nil {
+		s.loops.Add(1)
+		go s.usageLoop()
+	}
 	return nil
 }
 
@@ -352,6 +364,10 @@ type appState struct {
 	wakeReq bool            // Wake asked for the app
 	waking  bool            // woken, its route not serving yet
 	wakers  []chan struct{} // Wake calls waiting for the route
+
+	usageAt    time.Time     // free dyno time counted until then (cfg.Now)
+	usageFrac  time.Duration // counted, less than a second, not recorded
+	quotaMonth string        // free dyno hours used up in that month
 }
 
 func (a *appState) poke() {
@@ -460,7 +476,7 @@ func (s *Scheduler) converge(a *appState) bool {
 		return false
 	}
 	if a.wakeReq {
-		if a.asleep {
+		if a.asleep && a.quotaMonth == "" {
 			s.unidleLocked(a)
 		}
 		a.wakeReq = false
@@ -787,11 +803,12 @@ func (a *appState) routeLocked() bulut.Route {
 	// Waking from a deep sleep, the route stays asleep (requests wait in
 	// Wake) until a web dyno is up.
 	r.Asleep = a.asleep || (a.waking && len(r.Backends) == 0 && !r.Crashed)
+	r.QuotaExceeded = a.quotaMonth != ""
 	return r
 }
 
 func sameRoute(a, b bulut.Route) bool {
-	return a.AppID == b.AppID && a.Crashed == b.Crashed && a.Asleep == b.Asleep && slices.Equal(a.Backends, b.Backends)
+	return a.AppID == b.AppID && a.Crashed == b.Crashed && a.Asleep == b.Asleep && a.QuotaExceeded == b.QuotaExceeded && slices.Equal(a.Backends, b.Backends)
 }
 
 // retireLocked marks a dyno to be stopped (the app's loop sends the stop

@@ -34,7 +34,7 @@ func (s *Scheduler) Wake(ctx context.Context, appID string) error {
 	s.Touch(appID)
 	s.mu.Lock()
 	a := s.apps[appID]
-	if s.closed || a == nil || (!a.asleep && !a.waking) {
+	if s.closed || a == nil || (!a.asleep && !a.waking) || a.quotaMonth != "" {
 		s.mu.Unlock()
 		return nil
 	}
@@ -61,7 +61,7 @@ func (a *appState) lastActive() time.Time {
 // sleepyLocked reports whether the app sleeps when idle: it has web
 // dynos and they are all free.
 func (s *Scheduler) sleepyLocked(a *appState) bool {
-	if s.t.IdleTimeout <= 0 || a.desired == nil || a.desired.deleted || a.desired.release == nil {
+	if (s.t.IdleTimeout <= 0 && a.quotaMonth == "") || a.desired == nil || a.desired.deleted || a.desired.release == nil {
 		return false
 	}
 	webs := 0
@@ -136,7 +136,7 @@ func (s *Scheduler) idleLocked(a *appState, starts int) (freeze []*dyno, wake ti
 	if !s.sleepyLocked(a) || starts > 0 || !a.webRolloutCompleteLocked() {
 		return nil, 0
 	}
-	if left := a.lastActive().Add(s.t.IdleTimeout).Sub(now); left > 0 {
+	if left := a.lastActive().Add(s.t.IdleTimeout).Sub(now); left > 0 && a.quotaMonth == "" {
 		return nil, left
 	}
 	var formation []*dyno
