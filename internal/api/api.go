@@ -45,6 +45,11 @@ type Config struct {
 	// log drains was added or removed, for the log router to re-read
 	// them.
 	DrainsChanged func(appID string)
+
+	// DynoUsage reports free dyno hours (GET /apps/{app}/usage); nil:
+	// none used. FreeDynoHours is the monthly allowance (0: 750).
+	DynoUsage     bulut.DynoUsageService
+	FreeDynoHours int
 }
 
 // Handler is the Platform API's http.Handler.
@@ -137,6 +142,7 @@ func (h *Handler) routes() {
 	h.handle("GET /apps/{app}/builds/{build}", authenticated, h.buildInfo)
 	h.handle("DELETE /apps/{app}/build-cache", authenticated, h.deleteBuildCache)
 	h.handle("GET /apps/{app}/slugs/{slug}", authenticated, h.slugInfo)
+	h.handle("GET /apps/{app}/usage", authenticated, h.appUsage)
 	h.handle("GET /apps/{app}/formation", authenticated, h.listFormation)
 	h.handle("GET /apps/{app}/formation/{formation}", authenticated, h.formationInfo)
 	h.handle("PATCH /apps/{app}/formation", authenticated, h.batchUpdateFormation)
