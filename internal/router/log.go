@@ -27,6 +27,7 @@ const (
 	codeClientIdle     = "H28"
 	codeMaintenance    = "H80"
 	codeBlankApp       = "H81"
+	codeQuota          = "H82"
 	codePlatform       = "H99"
 )
 
@@ -46,6 +47,7 @@ var codeDescriptions = map[string]string{
 	codeClientIdle:     "Client Connection Idle",
 	codeMaintenance:    "Maintenance mode",
 	codeBlankApp:       "Blank app",
+	codeQuota:          "Free dyno quota exhausted",
 	codePlatform:       "Platform error",
 }
 

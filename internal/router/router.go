@@ -38,6 +38,10 @@ type Config struct {
 	// then holds its requests until one is up, for up to BootTimeout (H20
 	// after). May be nil (no app is ever starting).
 	Starting func(appID string) bool
+	// Waker is told of every request to an app (its idle timer) and
+	// wakes apps whose route is Asleep, holding the request up to
+	// BootTimeout (H20 after). May be nil (apps never sleep).
+	Waker bulut.Waker
 
 	// Timeouts, Heroku's by default (tests make them short).
 	RequestTimeout time.Duration // to the first response byte once connected: 30 s (H12)
@@ -121,7 +125,31 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if rt.cfg.Waker != nil {
+		rt.cfg.Waker.Touch(app.ID)
+	}
 	route := rt.route(app.ID)
+	if route.QuotaExceeded {
+		l.fail(codeQuota, http.StatusServiceUnavailable)
+		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
+		return
+	}
+	if route.Asleep && rt.cfg.Waker != nil {
+		ctx, cancel := context.WithDeadline(r.Context(), start.Add(rt.cfg.BootTimeout))
+		err := rt.cfg.Waker.Wake(ctx, app.ID)
+		cancel()
+		if err != nil {
+			if r.Context().Err() != nil {
+				l.clientGone()
+				rec.WriteHeader(499)
+				return
+			}
+			l.fail(codeBootTimeout, http.StatusServiceUnavailable)
+			rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
+			return
+		}
+		route = rt.route(app.ID)
+	}
 	if len(route.Backends) == 0 && !route.Crashed && rt.cfg.Starting != nil && rt.cfg.Starting(app.ID) {
 		var ok bool
 		if route, ok = rt.waitRoute(r.Context(), app.ID, start.Add(rt.cfg.BootTimeout)); !ok {

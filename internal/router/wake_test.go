@@ -1,0 +1,94 @@
+package router_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/router"
+	"github.com/bulut-bulut/bulut/internal/store/sqlite"
+)
+
+// fakeWaker wakes an app by routing it to a dyno.
+type fakeWaker struct {
+	rt      *router.Router
+	backend string
+	touches atomic.Int64
+	wakes   atomic.Int64
+}
+
+func (f *fakeWaker) Touch(appID string) { f.touches.Add(1) }
+
+func (f *fakeWaker) Wake(ctx context.Context, appID string) error {
+	if f.wakes.Add(1) == 1 {
+		f.rt.SetRoute(bulut.Route{AppID: appID, Backends: []string{f.backend}, Dynos: []string{"web.1"}})
+	}
+	return nil
+}
+
+func TestRouterWakesSleepingApps(t *testing.T) {
+	db := sqlite.NewDB(filepath.Join(t.TempDir(), "bulut.db"))
+	if err := db.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	acct, err := sqlite.NewAccountService(db).CreateAccount(ctx, "w@example.com", "router-pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := sqlite.NewAppService(db)
+	app, err := apps.CreateApp(bulut.NewContextWithAccount(ctx, acct), "sleepy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyno := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "awake") }))
+	defer dyno.Close()
+	logs := &memoryLogs{}
+	waker := &fakeWaker{backend: strings.TrimPrefix(dyno.URL, "http://")}
+	rt := router.New(router.Config{Apps: apps, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}, Logs: logs, Waker: waker})
+	waker.rt = rt
+	get := func() (int, string) {
+		req := httptest.NewRequest("GET", "http://sleepy.localhost:5000/", nil)
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, req)
+		return w.Code, w.Body.String()
+	}
+
+	// Asleep: 20 concurrent requests wake it and all get the answer.
+	rt.SetRoute(bulut.Route{AppID: app.ID, Asleep: true})
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code, body := get(); code != 200 || body != "awake" {
+				t.Errorf("request to a sleeping app: %d %.100s", code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := waker.touches.Load(); n != 20 {
+		t.Errorf("%d touches, want 20", n)
+	}
+
+	// Free dyno hours used up: H82.
+	rt.SetRoute(bulut.Route{AppID: app.ID, Asleep: true, QuotaExceeded: true})
+	if code, body := get(); code != 503 || !strings.Contains(body, "Application Error") {
+		t.Fatalf("over quota: %d %.100s", code, body)
+	}
+	found := false
+	for _, l := range logs.lines(app.ID) {
+		found = found || strings.Contains(l.Text, `code=H82 desc="Free dyno quota exhausted"`)
+	}
+	if !found {
+		t.Errorf("no H82 line: %+v", logs.lines(app.ID))
+	}
+}
