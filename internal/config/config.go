@@ -23,6 +23,7 @@ type Server struct {
 	DatabaseURL      string
 	PostgresAdminURL string
 	IdleTimeout      time.Duration
+	DeepSleepAfter   time.Duration
 	FreeDynoHours    int
 	Signup           string // "open" or "closed"
 	LogLevel         string // "debug", "info", "warn", "error"
@@ -47,17 +48,18 @@ type Server struct {
 // directory is home.
 func DefaultServer(home string) Server {
 	return Server{
-		DataDir:       filepath.Join(home, ".local", "share", "bulut"),
-		Listen:        ":5000",
-		Domain:        "localhost",
-		Runtime:       "local",
-		IdleTimeout:   30 * time.Minute,
-		FreeDynoHours: 750,
-		Signup:        "open",
-		LogLevel:      "info",
-		LogFormat:     "text",
-		BuildTimeout:  15 * time.Minute,
-		MaxSlugSizeMB: 500,
+		DataDir:        filepath.Join(home, ".local", "share", "bulut"),
+		Listen:         ":5000",
+		Domain:         "localhost",
+		Runtime:        "local",
+		IdleTimeout:    30 * time.Minute,
+		DeepSleepAfter: time.Hour,
+		FreeDynoHours:  750,
+		Signup:         "open",
+		LogLevel:       "info",
+		LogFormat:      "text",
+		BuildTimeout:   15 * time.Minute,
+		MaxSlugSizeMB:  500,
 	}
 }
 
@@ -78,6 +80,7 @@ func (s *Server) fields() []field {
 		{flag: "database-url", usage: "platform state: empty for SQLite in the data dir", str: &s.DatabaseURL},
 		{flag: "postgres-admin-url", usage: "PostgreSQL server for add-ons (default: a managed local cluster)", str: &s.PostgresAdminURL},
 		{flag: "idle-timeout", usage: "free apps sleep after this long without a request", dur: &s.IdleTimeout},
+		{flag: "deep-sleep-after", usage: "sleeping (frozen) dynos are stopped after this long, to free their memory", dur: &s.DeepSleepAfter},
 		{flag: "free-dyno-hours", usage: "free dyno hours per app per month", num: &s.FreeDynoHours},
 		{flag: "signup", usage: "open: anyone may sign up; closed: only `bulut server admin:create-user`", str: &s.Signup},
 		{flag: "log-level", usage: "debug, info, warn or error", str: &s.LogLevel},
@@ -166,6 +169,9 @@ func (s *Server) Validate() error {
 	}
 	if s.IdleTimeout <= 0 {
 		return fmt.Errorf("--idle-timeout must be positive")
+	}
+	if s.DeepSleepAfter <= 0 {
+		return fmt.Errorf("--deep-sleep-after must be positive")
 	}
 	if s.FreeDynoHours < 0 {
 		return fmt.Errorf("--free-dyno-hours must not be negative")

@@ -97,7 +97,10 @@ func (s *Server) Open() (err error) {
 	}
 	stored.Logs = s.logs
 	blobs := fsblob.New(filepath.Join(s.Config.DataDir, "blobs"))
-	apps := router.New(router.Config{Apps: appCache, Domains: stored.Domains, URLs: s.urls, Logs: s.logs, Logger: s.Logger})
+	// The router wakes sleeping apps through the scheduler, made below.
+	var wake struct{ bulut.Waker }
+	apps := router.New(router.Config{Apps: appCache, Domains: stored.Domains, URLs: s.urls, Logs: s.logs,
+		Waker: &wake, Logger: s.Logger})
 	dynos, err := local.New(local.Config{
 		Blobs:       blobs,
 		DataDir:     filepath.Join(s.Config.DataDir, "dynos"),
@@ -111,8 +114,11 @@ func (s *Server) Open() (err error) {
 	}
 	s.scheduler = scheduler.New(scheduler.Config{
 		Services: stored, Runtime: dynos, Routes: apps, Logs: s.logs, URLs: s.urls, Logger: s.Logger,
-		Timings: scheduler.Timings{BootTimeout: s.Config.BootTimeout, StopGrace: s.Config.StopGrace},
+		Timings: scheduler.Timings{BootTimeout: s.Config.BootTimeout, StopGrace: s.Config.StopGrace,
+			IdleTimeout: s.Config.IdleTimeout, DeepSleepAfter: s.Config.DeepSleepAfter},
+		Usage: s.Store.DynoUsage, FreeDynoHours: s.Config.FreeDynoHours,
 	})
+	wake.Waker = s.scheduler
 	var git *gitreceive.Server
 	services := reconciling(stored, s.scheduler, s.logs, func(ctx context.Context, appID string) error {
 		s.logs.Forget(appID)
@@ -150,7 +156,8 @@ func (s *Server) Open() (err error) {
 
 	signupOpen := s.Config.Signup == "open"
 	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
-		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key, DrainsChanged: s.logs.DrainsChanged})
+		BuildOutput: build, BuildCache: build, Blobs: blobs, SigningKey: key, DrainsChanged: s.logs.DrainsChanged,
+		DynoUsage: s.Store.DynoUsage, FreeDynoHours: s.Config.FreeDynoHours})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
 	s.api = apiHandler
 	s.serve(listener, s.route(apiHandler, dash, git, apps, apps.Metrics()))

@@ -22,6 +22,7 @@ type Store struct {
 	Buildpacks     *sqlite.BuildpackService
 	LogDrains      *sqlite.LogDrainService
 	Domains        *sqlite.DomainService
+	DynoUsage      *sqlite.DynoUsageService
 
 	cfg config.Server
 	db  *sqlite.DB
@@ -50,6 +51,7 @@ func (s *Store) Open() error {
 	s.Buildpacks = sqlite.NewBuildpackService(s.db)
 	s.LogDrains = sqlite.NewLogDrainService(s.db)
 	s.Domains = sqlite.NewDomainService(s.db)
+	s.DynoUsage = sqlite.NewDynoUsageService(s.db)
 	return nil
 }
 
