@@ -255,6 +255,9 @@ func (dt *dynoTest) deploy(types map[string]string) {
 	}
 }
 
+// quotaPattern is the first line of ps for an app with free dynos.
+const quotaPattern = `Free dyno hours quota remaining this month: \d+h \d+m \(\d+%\)`
+
 func TestPs(t *testing.T) {
 	dt := newDynoTest(t)
 	if got := dt.mustRun("ps").stdout; got != "No dynos on ⬢ demo\n" {
@@ -265,6 +268,7 @@ func TestPs(t *testing.T) {
 	dt.dynos.add(dt.app, "worker.1", "python worker.py", "starting", 0)
 	dt.dynos.add(dt.app, "run.4821", "bash", "up", time.Second)
 	wantLines(t, dt.mustRun("ps").stdout,
+		quotaPattern, ``,
 		`=== run: one-off processes \(1\)`,
 		`run.4821 \(Free\): up `+agoPattern+`: bash`,
 		``,
@@ -275,7 +279,7 @@ func TestPs(t *testing.T) {
 		`=== worker \(Free\): python worker.py \(1\)`,
 		`worker.1: starting `+agoPattern,
 	)
-	wantLines(t, dt.mustRun("ps", "worker", "-a", "demo").stdout,
+	wantLines(t, dt.mustRun("ps", "worker", "-a", "demo").stdout, quotaPattern, ``,
 		`=== worker \(Free\): python worker.py \(1\)`,
 		`worker.1: starting `+agoPattern,
 	)

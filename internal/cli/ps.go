@@ -44,6 +44,7 @@ func (inv *invocation) psCommand() *cobra.Command {
 		if asJSON {
 			return inv.printJSON(append([]*client.Dyno{}, dynos...))
 		}
+		inv.printFreeQuota(c, app, dynos)
 		if len(dynos) == 0 {
 			if len(types) > 0 {
 				inv.printf("No %s dynos on %s\n", strings.Join(types, ", "), appLabel(app))
@@ -56,6 +57,22 @@ func (inv *invocation) psCommand() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// printFreeQuota prints, for an app running free dynos, the free dyno
+// hours left this month, as Heroku's ps does first. A server that can't
+// tell is not an error.
+func (inv *invocation) printFreeQuota(c *client.Client, app string, dynos []*client.Dyno) {
+	if !slices.ContainsFunc(dynos, func(d *client.Dyno) bool { return strings.EqualFold(d.Size, "free") }) {
+		return
+	}
+	u, err := c.Usage(inv.ctx, app)
+	if err != nil || u.QuotaSeconds <= 0 {
+		return
+	}
+	left := max(u.RemainingSeconds, 0)
+	inv.printf("Free dyno hours quota remaining this month: %dh %dm (%d%%)\n\n",
+		left/3600, left%3600/60, left*100/u.QuotaSeconds)
 }
 
 // dynoGroup is the dynos ps shows under one header.

@@ -199,12 +199,12 @@ func TestAgainstServer_PsAndRestart(t *testing.T) {
 	wantLines(t, r.stderr, `Running sleep 600 on ⬢ demo\.\.\. done, run\.\d{4} \(Free\)`)
 	name := strings.Fields(r.stdout)[6]
 	out := ct.waitOutput(`: up `, "ps")
-	wantLines(t, out, `=== run: one-off processes \(1\)`, regexp.QuoteMeta(name)+` \(Free\): up `+agoPattern+`: sleep 600`)
+	wantLines(t, out, quotaPattern, ``, `=== run: one-off processes \(1\)`, regexp.QuoteMeta(name)+` \(Free\): up `+agoPattern+`: sleep 600`)
 
 	deploySlug(t, srv, ctx, map[string]string{"worker": "./worker"}, map[string]string{"worker": "#!/bin/sh\nexec sleep 600\n"})
 	ct.mustRun("ps:scale", "worker=2")
 	out = ct.waitOutput(`worker\.1: up .*\nworker\.2: up `, "ps")
-	wantLines(t, out,
+	wantLines(t, out, quotaPattern, ``,
 		`=== run: one-off processes \(1\)`,
 		regexp.QuoteMeta(name)+` \(Free\): up `+agoPattern+`: sleep 600`,
 		``,
@@ -212,7 +212,7 @@ func TestAgainstServer_PsAndRestart(t *testing.T) {
 		`worker\.1: up `+agoPattern,
 		`worker\.2: up `+agoPattern,
 	)
-	wantLines(t, ct.mustRun("ps", "worker").stdout, `=== worker \(Free\): ./worker \(2\)`, `worker\.1: up .*`, `worker\.2: up .*`)
+	wantLines(t, ct.mustRun("ps", "worker").stdout, quotaPattern, ``, `=== worker \(Free\): ./worker \(2\)`, `worker\.1: up .*`, `worker\.2: up .*`)
 
 	ids := func() string {
 		var dynos []struct{ Name, ID string }
@@ -242,7 +242,7 @@ func TestAgainstServer_PsAndRestart(t *testing.T) {
 		}
 	}
 	ct.mustRun("ps:stop", name)
-	ct.waitOutput(`^=== worker`, "ps")
+	ct.waitOutput(`(?m)^=== worker`, "ps")
 	ct.run("", "ps:stop", "worker.7").wantError(t, 1, "Couldn't find that dyno.")
 	ct.run("", "ps:restart", "web").wantError(t, 1, "Couldn't find that process type (web).")
 	ct.mustRun("ps:scale", "worker=0")
