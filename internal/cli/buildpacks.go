@@ -16,40 +16,21 @@ func (inv *invocation) buildpacksCommands() []*cobra.Command {
 }
 
 func (inv *invocation) buildpacksCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "buildpacks",
-		Aliases: []string{"buildpacks:list"},
-		Short:   "display the buildpacks for an app",
-		Args:    noArgs(),
-	}
-	f := addAppFlags(cmd)
-	addJSONFlag(cmd, &asJSON)
-	cmd.RunE = func(*cobra.Command, []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
-		bps, err := c.Buildpacks(inv.ctx, app)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return inv.printJSON(append([]*client.BuildpackInstallation{}, bps...))
-		}
-		if len(bps) == 0 {
-			inv.printf("%s has no Buildpack URL set.\n", appLabel(app))
-			return nil
-		}
-		title := appLabel(app) + " Buildpack URL"
-		if len(bps) > 1 {
-			title += "s"
-		}
-		inv.printHeader(title)
-		inv.printBuildpacks(buildpackURLs(bps), "")
-		return nil
-	}
-	return cmd
+	return listCommand(inv, listSpec[*client.BuildpackInstallation]{
+		use: "buildpacks", short: "display the buildpacks for an app",
+		empty: "%s has no Buildpack URL set.",
+		fetch: func(c *client.Client, app string, _ int) ([]*client.BuildpackInstallation, error) {
+			return c.Buildpacks(inv.ctx, app)
+		},
+		print: func(app string, bps []*client.BuildpackInstallation) {
+			title := appLabel(app) + " Buildpack URL"
+			if len(bps) > 1 {
+				title += "s"
+			}
+			inv.printHeader(title)
+			inv.printBuildpacks(buildpackURLs(bps), "")
+		},
+	})
 }
 
 // buildpackFlags are the flags of the commands changing buildpacks.

@@ -35,7 +35,7 @@ func (inv *invocation) buildsCachePurgeCommand() *cobra.Command {
 
 func (inv *invocation) buildsCommand() *cobra.Command {
 	return listCommand(inv, listSpec[*client.Build]{
-		use: "builds", short: "list the builds of an app", noun: "builds",
+		use: "builds", short: "list the builds of an app", numbered: "builds", empty: "%s has no builds.",
 		fetch: func(c *client.Client, app string, n int) ([]*client.Build, error) { return c.Builds(inv.ctx, app, n) },
 		print: func(app string, builds []*client.Build) {
 			inv.printHeader(appLabel(app) + " Builds")

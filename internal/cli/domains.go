@@ -15,73 +15,59 @@ func (inv *invocation) domainsCommands() []*cobra.Command {
 }
 
 func (inv *invocation) domainsCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "domains",
-		Aliases: []string{"domains:list"},
-		Short:   "list domains for an app",
-		Long:    "List the host names an app answers on: its own, and its custom domains with the DNS target to point them at.",
-		Args:    noArgs(),
+	return listCommand(inv, listSpec[*client.Domain]{
+		use: "domains", short: "list domains for an app",
+		long:  "List the host names an app answers on: its own, and its custom domains with the DNS target to point them at.",
+		fetch: func(c *client.Client, app string, _ int) ([]*client.Domain, error) { return c.Domains(inv.ctx, app) },
+		print: inv.printDomains,
+	})
+}
+
+// printDomains prints the app's own host, then its custom domains with
+// the DNS target to point them at.
+func (inv *invocation) printDomains(app string, domains []*client.Domain) {
+	var custom []*client.Domain
+	for _, d := range domains {
+		if d.Kind == "custom" {
+			custom = append(custom, d)
+			continue
+		}
+		inv.printHeader(app + " Heroku Domain")
+		inv.printf("%s\n", d.Hostname)
 	}
-	f := addAppFlags(cmd)
-	addJSONFlag(cmd, &asJSON)
-	cmd.RunE = func(*cobra.Command, []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
-		domains, err := c.Domains(inv.ctx, app)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return inv.printJSON(append([]*client.Domain{}, domains...))
-		}
-		var custom []*client.Domain
-		for _, d := range domains {
-			if d.Kind == "custom" {
-				custom = append(custom, d)
-				continue
-			}
-			inv.printHeader(app + " Heroku Domain")
-			inv.printf("%s\n", d.Hostname)
-		}
-		if len(custom) == 0 {
-			return nil
-		}
-		inv.printf("\n")
-		inv.printHeader(app + " Custom Domains")
-		rows := [][]string{{"Domain Name", "DNS Record Type", "DNS Target"}}
-		for _, d := range custom {
-			target := ""
-			if d.CName != nil {
-				target = *d.CName
-			}
-			rows = append(rows, []string{d.Hostname, "CNAME", target})
-		}
-		widths := make([]int, len(rows[0]))
-		for _, r := range rows {
-			for i, cell := range r {
-				widths[i] = max(widths[i], len(cell))
-			}
-		}
-		for n, r := range rows {
-			line := ""
-			for i, cell := range r {
-				line += fmt.Sprintf(" %-*s", widths[i], cell)
-			}
-			inv.printf("%s\n", strings.TrimRight(line, " "))
-			if n == 0 {
-				line = ""
-				for _, w := range widths {
-					line += " " + strings.Repeat("─", w)
-				}
-				inv.printf("%s\n", line)
-			}
-		}
-		return nil
+	if len(custom) == 0 {
+		return
 	}
-	return cmd
+	inv.printf("\n")
+	inv.printHeader(app + " Custom Domains")
+	rows := [][]string{{"Domain Name", "DNS Record Type", "DNS Target"}}
+	for _, d := range custom {
+		target := ""
+		if d.CName != nil {
+			target = *d.CName
+		}
+		rows = append(rows, []string{d.Hostname, "CNAME", target})
+	}
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, cell := range r {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	for n, r := range rows {
+		line := ""
+		for i, cell := range r {
+			line += fmt.Sprintf(" %-*s", widths[i], cell)
+		}
+		inv.printf("%s\n", strings.TrimRight(line, " "))
+		if n == 0 {
+			line = ""
+			for _, w := range widths {
+				line += " " + strings.Repeat("─", w)
+			}
+			inv.printf("%s\n", line)
+		}
+	}
 }
 
 func (inv *invocation) domainsAddCommand() *cobra.Command {

@@ -6,28 +6,37 @@ import (
 	"github.com/bulut-bulut/bulut/client"
 )
 
-// listSpec describes a `NAME [-n N] [--json]` listing of an app's newest
-// items (releases, builds).
+// listSpec describes a `NAME [-n N] [--json]` listing of an app's items
+// (releases, builds, buildpacks, drains, domains).
 type listSpec[T any] struct {
-	use, short, noun string
-	fetch            func(c *client.Client, app string, n int) ([]T, error)
-	print            func(app string, items []T)
+	use, short, long string
+	// numbered is the noun of -n's help ("releases"); "" for lists that
+	// have no -n.
+	numbered string
+	// empty is printed, with the app's label, when there is nothing to
+	// show ("%s has no releases."); "" leaves empty lists to print.
+	empty string
+	fetch func(c *client.Client, app string, n int) ([]T, error)
+	print func(app string, items []T)
 }
 
-// listCommand builds a listing command: -n (default defaultListSize),
-// --json, and "APP has no NOUN." when there is nothing to show.
+// listCommand builds a listing command with --json and, for numbered
+// lists, -n (default defaultListSize).
 func listCommand[T any](inv *invocation, spec listSpec[T]) *cobra.Command {
 	var asJSON bool
-	var num int
+	num := defaultListSize
 	cmd := &cobra.Command{
 		Use:     spec.use,
 		Aliases: []string{spec.use + ":list"},
 		Short:   spec.short,
+		Long:    spec.long,
 		Args:    noArgs(),
 	}
 	f := addAppFlags(cmd)
 	addJSONFlag(cmd, &asJSON)
-	cmd.Flags().IntVarP(&num, "num", "n", defaultListSize, "number of "+spec.noun+" to show")
+	if spec.numbered != "" {
+		cmd.Flags().IntVarP(&num, "num", "n", defaultListSize, "number of "+spec.numbered+" to show")
+	}
 	cmd.RunE = func(*cobra.Command, []string) error {
 		if num < 1 {
 			return usageErrorf("--num must be at least 1.")
@@ -43,8 +52,8 @@ func listCommand[T any](inv *invocation, spec listSpec[T]) *cobra.Command {
 		if asJSON {
 			return inv.printJSON(append([]T{}, items...))
 		}
-		if len(items) == 0 {
-			inv.printf("%s has no %s.\n", appLabel(app), spec.noun)
+		if len(items) == 0 && spec.empty != "" {
+			inv.printf(spec.empty+"\n", appLabel(app))
 			return nil
 		}
 		spec.print(app, items)

@@ -166,39 +166,18 @@ func (inv *invocation) logsInterrupted(err error) error {
 }
 
 func (inv *invocation) drainsCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:     "drains",
-		Aliases: []string{"drains:list"},
-		Short:   "display the log drains of an app",
-		Long:    "List the log drains of an app: the syslog and HTTPS endpoints its log is sent to, with their tokens.",
-		Args:    noArgs(),
-	}
-	f := addAppFlags(cmd)
-	addJSONFlag(cmd, &asJSON)
-	cmd.RunE = func(*cobra.Command, []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
-		drains, err := c.LogDrains(inv.ctx, app)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return inv.printJSON(append([]*client.LogDrain{}, drains...))
-		}
-		if len(drains) == 0 {
-			inv.printf("%s has no log drains.\n", appLabel(app))
-			return nil
-		}
-		inv.printHeader("Drains")
-		for _, d := range drains {
-			inv.printf("%s (%s)\n", d.URL, d.Token)
-		}
-		return nil
-	}
-	return cmd
+	return listCommand(inv, listSpec[*client.LogDrain]{
+		use: "drains", short: "display the log drains of an app",
+		long:  "List the log drains of an app: the syslog and HTTPS endpoints its log is sent to, with their tokens.",
+		empty: "%s has no log drains.",
+		fetch: func(c *client.Client, app string, _ int) ([]*client.LogDrain, error) { return c.LogDrains(inv.ctx, app) },
+		print: func(app string, drains []*client.LogDrain) {
+			inv.printHeader("Drains")
+			for _, d := range drains {
+				inv.printf("%s (%s)\n", d.URL, d.Token)
+			}
+		},
+	})
 }
 
 func (inv *invocation) drainsAddCommand() *cobra.Command {

@@ -18,7 +18,7 @@ func (inv *invocation) releasesCommands() []*cobra.Command {
 
 func (inv *invocation) releasesCommand() *cobra.Command {
 	return listCommand(inv, listSpec[*client.Release]{
-		use: "releases", short: "display the releases for an app", noun: "releases",
+		use: "releases", short: "display the releases for an app", numbered: "releases", empty: "%s has no releases.",
 		fetch: func(c *client.Client, app string, n int) ([]*client.Release, error) {
 			return c.Releases(inv.ctx, app, n)
 		},
