@@ -170,7 +170,9 @@ func (inv *invocation) drainsCommand() *cobra.Command {
 		use: "drains", short: "display the log drains of an app",
 		long:  "List the log drains of an app: the syslog and HTTPS endpoints its log is sent to, with their tokens.",
 		empty: "%s has no log drains.",
-		fetch: func(c *client.Client, app string, _ int) ([]*client.LogDrain, error) { return c.LogDrains(inv.ctx, app) },
+		fetch: func(c *client.Client, app string, _ int) ([]*client.LogDrain, error) {
+			return c.LogDrains(inv.ctx, app)
+		},
 		print: func(app string, drains []*client.LogDrain) {
 			inv.printHeader("Drains")
 			for _, d := range drains {
