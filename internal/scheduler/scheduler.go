@@ -365,6 +365,10 @@ type appState struct {
 	waking  bool            // woken, its route not serving yet
 	wakers  []chan struct{} // Wake calls waiting for the route
 
+	// sleepers are the formation dynos stopped by a deep sleep, listed
+	// as idle until the app wakes (see sleepersLocked).
+	sleepers []bulut.Dyno
+
 	usageAt    time.Time     // free dyno time counted until then (cfg.Now)
 	usageFrac  time.Duration // counted, less than a second, not recorded
 	quotaMonth string        // free dyno hours used up in that month

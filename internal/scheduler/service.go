@@ -26,15 +26,23 @@ func (s *Scheduler) FindDynos(ctx context.Context, appRef string) ([]*bulut.Dyno
 		return nil, err
 	}
 	s.mu.Lock()
-	var ds []*dyno
+	var out []*bulut.Dyno
 	if a := s.apps[app.ID]; a != nil {
-		ds = slices.Clone(a.dynos)
-	}
-	out := make([]*bulut.Dyno, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, snapshot(d, app))
+		sleepers, hidden := a.sleepersLocked()
+		for _, d := range a.dynos {
+			if !hidden(d) {
+				out = append(out, snapshot(d, app))
+			}
+		}
+		for _, d := range sleepers {
+			d.AppName = app.Name
+			out = append(out, &d)
+		}
 	}
 	s.mu.Unlock()
+	if out == nil {
+		out = []*bulut.Dyno{}
+	}
 	slices.SortStableFunc(out, compareDynos)
 	return out, nil
 }
@@ -66,6 +74,13 @@ func (s *Scheduler) FindDyno(ctx context.Context, appRef, idOrName string) (*bul
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if a := s.apps[app.ID]; a != nil {
+		if sl := a.sleeperLocked(idOrName); sl != nil {
+			c := *sl
+			c.AppName = app.Name
+			return &c, nil
+		}
+	}
 	d := s.findLocked(app.ID, idOrName)
 	if d == nil {
 		return nil, bulut.NotFound("dyno")
@@ -159,6 +174,10 @@ func (s *Scheduler) RestartDynos(ctx context.Context, appRef, target string) err
 		}
 	default:
 		d := s.findLocked(app.ID, target)
+		if sl := a.sleeperLocked(target); sl != nil && (d == nil || d.stopping) {
+			bump(sl.Name) // stopped by a deep sleep: restarts when the app wakes
+			break
+		}
 		if d == nil {
 			return bulut.NotFound("dyno")
 		}
@@ -181,6 +200,9 @@ func (s *Scheduler) StopDyno(ctx context.Context, appRef, idOrName string) error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := s.findLocked(app.ID, idOrName)
+	if a := s.apps[app.ID]; a != nil && a.sleeperLocked(idOrName) != nil && (d == nil || d.stopping) {
+		return nil // stopped already by a deep sleep
+	}
 	if d == nil {
 		return bulut.NotFound("dyno")
 	}

@@ -105,6 +105,7 @@ func (s *Scheduler) unidleLocked(a *appState) {
 		s.line(d, "Unidling")
 		s.setStateLocked(d, bulut.DynoUp)
 	}
+	a.sleepers = nil
 	if a.deep {
 		if s.cfg.Logs != nil {
 			s.cfg.Logs.Log(a.id, bulut.LogLine{Source: bulut.SourcePlatform, Process: "web.1", Text: "Unidling"})
@@ -127,7 +128,8 @@ func (s *Scheduler) idleLocked(a *appState, starts int) (freeze []*dyno, wake ti
 		}
 		a.deep = true
 		for _, d := range slices.Clone(a.dynos) {
-			if !d.oneOff && d.State == bulut.DynoIdle {
+			if !d.oneOff && d.State == bulut.DynoIdle && !d.stopping {
+				a.sleepers = append(a.sleepers, d.Dyno)
 				s.retireLocked(d, false)
 			}
 		}
@@ -203,4 +205,30 @@ func (a *appState) releaseWakersLocked(r bulut.Route) {
 		}
 		a.wakers = nil
 	}
+}
+
+// sleepersLocked returns the dynos to list for an app in deep sleep: its
+// stopped formation dynos, idle as they were when frozen (name, command,
+// size, release and when they went idle), in place of the dynos being
+// stopped; one-offs and anything else as they are. Heroku lists a
+// sleeping app's dynos as idle whatever happened to their processes.
+func (a *appState) sleepersLocked() (sleepers []bulut.Dyno, hidden func(*dyno) bool) {
+	if !a.asleep || !a.deep || len(a.sleepers) == 0 {
+		return nil, func(*dyno) bool { return false }
+	}
+	return a.sleepers, func(d *dyno) bool {
+		return !d.oneOff && d.stopping && slices.ContainsFunc(a.sleepers, func(o bulut.Dyno) bool { return o.Name == d.Name })
+	}
+}
+
+// sleeperLocked finds a dyno of an app in deep sleep by ID or name (nil:
+// none).
+func (a *appState) sleeperLocked(idOrName string) *bulut.Dyno {
+	sleepers, _ := a.sleepersLocked()
+	for i := range sleepers {
+		if idOrName != "" && (sleepers[i].ID == idOrName || sleepers[i].Name == idOrName) {
+			return &sleepers[i]
+		}
+	}
+	return nil
 }

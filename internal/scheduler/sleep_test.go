@@ -139,9 +139,9 @@ func TestLocalDeepSleep(t *testing.T) {
 	e.deploySlug(ctx, blobs, app, map[string]string{"web": "python3 app.py"}, map[string]string{"app.py": sleepApp})
 	e.waitPS(ctx, app, "web.1:up")
 	e.waitPS(ctx, app, "web.1:idle")
-	// Then stopped: no dyno left, the route still asleep.
-	e.waitPS(ctx, app)
+	// Then stopped, still listed idle, the route still asleep.
 	e.waitOutput(app, "web.1", "State changed from up to idle", "Stopping all processes with SIGTERM", "State changed from idle to down")
+	e.waitPS(ctx, app, "web.1:idle")
 	if rt, _ := e.routes.route(app.ID); !rt.Asleep {
 		t.Fatalf("route %+v, want asleep", rt)
 	}
@@ -173,4 +173,69 @@ func TestLocalOtherSizesNeverSleep(t *testing.T) {
 		rt, _ := e.routes.route(app.ID)
 		return rt.Asleep || strings.Contains(strings.Join(e.ps(ctx, app), " "), "idle")
 	})
+}
+
+// A dyno stopped by a deep sleep is still listed, idle since it went to
+// sleep, with its name, command, size and release, until the app wakes
+// (on the fake runtime, which can't freeze, dynos are stopped at once).
+func TestDeepSleepListsIdleDynos(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, sleepTimings(time.Hour))
+	ctx := e.account("alice@example.com")
+	app := e.app(ctx, "deep-ps")
+	rel := e.deploy(ctx, app, webWorker)
+	e.scale(ctx, app, "web=2", "worker=1")
+	up := e.waitPS(ctx, app, "web.1:up", "web.2:up", "worker.1:up")
+	e.waitPS(ctx, app, "web.1:idle", "web.2:idle", "worker.1:idle")
+	waitFor(t, "the sleeping dynos to be stopped", func() bool { return len(e.host.running()) == 0 }, nil)
+	e.waitOutput(app, "web.1", "State changed from up to idle", "Stopping all processes with SIGTERM")
+
+	ds := e.waitPS(ctx, app, "web.1:idle", "web.2:idle", "worker.1:idle")
+	for i, d := range ds {
+		if d.ID != up[i].ID || d.AppID != app.ID || d.AppName != app.Name || d.Type != up[i].Type ||
+			d.Size != bulut.SizeFree || d.ReleaseID != rel.ID || d.ReleaseVersion != rel.Version {
+			t.Errorf("%s: %+v, was %+v", d.Name, d, up[i])
+		}
+		if want := webWorker[d.Type]; d.Command != want {
+			t.Errorf("%s: command %q, want %q", d.Name, d.Command, want)
+		}
+		if d.UpdatedAt.Before(up[i].UpdatedAt) || d.UpdatedAt.After(time.Now()) {
+			t.Errorf("%s: idle since %v, up since %v", d.Name, d.UpdatedAt, up[i].UpdatedAt)
+		}
+	}
+	if rt, _ := e.routes.route(app.ID); !rt.Asleep || len(rt.Backends) != 0 {
+		t.Fatalf("route %+v, want asleep", rt)
+	}
+	for _, ref := range []string{"web.2", ds[1].ID} {
+		d, err := e.s.FindDyno(ctx, app.ID, ref)
+		if err != nil || d.Name != "web.2" || d.State != bulut.DynoIdle || !d.UpdatedAt.Equal(ds[1].UpdatedAt) {
+			t.Errorf("FindDyno(%s) = %+v, %v", ref, d, err)
+		}
+	}
+	// Stopping a sleeping dyno: it is stopped already.
+	if err := e.s.StopDyno(ctx, app.ID, "web.1"); err != nil {
+		t.Errorf("StopDyno of a sleeping dyno: %v", err)
+	}
+	e.waitPS(ctx, app, "web.1:idle", "web.2:idle", "worker.1:idle")
+
+	// A request wakes it: new dynos, up and routed.
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := e.s.Wake(wctx, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	rt, _ := e.routes.route(app.ID)
+	if rt.Asleep || len(rt.Backends) == 0 {
+		t.Fatalf("route after the wake: %+v", rt)
+	}
+	get(t, rt.Backends[0])
+	woke := e.waitPS(ctx, app, "web.1:up", "web.2:up", "worker.1:up")
+	for i, d := range woke {
+		if d.ID == up[i].ID {
+			t.Errorf("%s kept its ID through a deep sleep", d.Name)
+		}
+	}
+	if len(e.host.running()) != 3 {
+		t.Errorf("%d dynos run after the wake, want 3", len(e.host.running()))
+	}
 }
