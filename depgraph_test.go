@@ -12,7 +12,7 @@ const module = "github.com/bulut-bulut/bulut"
 
 // leaves are helper packages with no project imports that any package
 // except the root and client may use.
-var leaves = []string{"internal/secret", "internal/sandbox", "internal/buildpacks", "internal/dynoinit"}
+var leaves = []string{"internal/secret", "internal/sandbox", "internal/buildpacks", "internal/dynoinit", "internal/promtext"}
 
 // components talk to each other only through the root package's
 // interfaces, wired together by internal/server.
@@ -34,6 +34,7 @@ func allowedDeps() map[string][]string {
 		"internal/sandbox":    {},
 		"internal/buildpacks": {},
 		"internal/dynoinit":   {},
+		"internal/promtext":   {},
 		"internal/cli":        {"", "client", "internal/config"},
 	}
 	for _, c := range components {
