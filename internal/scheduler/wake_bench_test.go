@@ -69,7 +69,9 @@ def index():
 				e.waitPS(ctx, app, "web.1:idle")
 				frozen = append(frozen, timeWake(t, e, app))
 				e.waitPS(ctx, app, "web.1:idle")
-				e.waitPS(ctx, app)
+				// Deep asleep: stopped (still listed idle).
+				downs := count(e.output(app, "web.1"), "State changed from idle to down")
+				waitFor(t, "the deep sleep", func() bool { return count(e.output(app, "web.1"), "State changed from idle to down") > downs }, nil)
 				stopped = append(stopped, timeWake(t, e, app))
 			}
 			own := directBoot(t, ap.command, ap.files)
