@@ -26,6 +26,7 @@ import (
 
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/buildpacks"
+	"github.com/bulut-bulut/bulut/internal/promtext"
 	"github.com/bulut-bulut/bulut/internal/sandbox"
 )
 
@@ -73,6 +74,7 @@ type Builder struct {
 
 	fetchMu sync.Mutex // fetching custom buildpacks
 	bg      sync.WaitGroup
+	stats   stats
 }
 
 var (
@@ -96,6 +98,7 @@ func New(cfg Config) *Builder {
 		log:      cfg.Logger.With("component", "builder"),
 		appLocks: map[string]*sync.Mutex{},
 		running:  map[string]*buildLog{},
+		stats:    stats{durations: promtext.NewHistogram(durationBuckets...)},
 	}
 	if sandbox.Mode() == sandbox.ModeNone {
 		b.log.Warn("builds run without a sandbox (no mount or user namespaces here): buildpacks see the build dir at its own path, not /app, and may write anywhere")
@@ -236,6 +239,8 @@ func (b *Builder) Deploy(ctx context.Context, d bulut.Deploy, out io.Writer) (*b
 		return nil, fmt.Errorf("builder: create build: %w", err)
 	}
 	log := b.log.With("app", d.App.Name, "build", rec.ID)
+	began, succeeded := b.stats.started(), false
+	defer func() { b.stats.finished(began, succeeded) }()
 	bl, err := b.startLog(rec.ID)
 	if err != nil {
 		b.setFailed(ctx, log, rec.ID)
@@ -273,13 +278,14 @@ func (b *Builder) Deploy(ctx context.Context, d bulut.Deploy, out io.Writer) (*b
 		}
 		return nil, fmt.Errorf("builder: build %s: %w", rec.ID, err)
 	}
-	succeeded := bulut.BuildSucceeded
+	status := bulut.BuildSucceeded
 	if _, err := b.cfg.Services.Builds.UpdateBuild(context.WithoutCancel(ctx), rec.ID, bulut.BuildUpdate{
-		Status: &succeeded, SlugID: &rel.SlugID, ReleaseID: &rel.ID,
+		Status: &status, SlugID: &rel.SlugID, ReleaseID: &rel.ID,
 	}); err != nil {
 		log.Error("record build", "err", err)
 	}
 	b.endLog(rec.ID, bl)
+	succeeded = true
 	log.Info("build succeeded", "release", rel.Version, "took", time.Since(start))
 	return rel, nil
 }
