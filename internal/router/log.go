@@ -1,9 +1,7 @@
 package router
 
 import (
-	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 // Heroku's router error codes that this router answers.
 const (
 	codeAppCrashed     = "H10"
+	codeBadResponse    = "H17"
 	codeTimeout        = "H12"
 	codeBackend        = "H13"
 	codeNoWeb          = "H14"
@@ -33,6 +32,7 @@ const (
 
 var codeDescriptions = map[string]string{
 	codeAppCrashed:     "App crashed",
+	codeBadResponse:    "Poorly formatted HTTP response",
 	codeTimeout:        "Request timeout",
 	codeBackend:        "Connection closed without response",
 	codeNoWeb:          "No web processes running",
@@ -70,6 +70,8 @@ type requestLog struct {
 	cause     string // H26
 	connect   time.Duration
 	service   time.Duration // set by H12
+	sent      int           // the status the client got
+	bytes     int64         // the body's bytes the client got
 }
 
 // fail records an error code and the status logged with it.
@@ -82,53 +84,12 @@ func (l *requestLog) clientGone() {
 	l.sock = "client"
 }
 
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9+/=_-]{20,200}$`)
-
-// requestID keeps a well-formed incoming X-Request-Id, as Heroku's router
-// does, or makes one.
-func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); requestIDPattern.MatchString(id) {
-		return id
-	}
-	return bulut.NewID()
-}
-
-// recorder remembers the status and size of a response.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (w *recorder) WriteHeader(code int) {
-	if w.status == 0 && code >= 200 || code == http.StatusSwitchingProtocols {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *recorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-func (w *recorder) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // finish logs a request's line and counts it in the metrics.
-func (rt *Router) finish(app *bulut.App, r *http.Request, w *recorder, l *requestLog) {
+func (rt *Router) finish(app *bulut.App, cc *clientConn, l *requestLog) {
+	req := &cc.req
 	status := l.status
 	if status == 0 {
-		status = w.status
+		status = l.sent
 	}
 	if status == 0 {
 		status = http.StatusOK
@@ -136,13 +97,6 @@ func (rt *Router) finish(app *bulut.App, r *http.Request, w *recorder, l *reques
 	rt.metrics.observe(app.Name, status, time.Since(l.start))
 	if rt.cfg.Logs == nil {
 		return
-	}
-	fwd, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		fwd = r.RemoteAddr
-	}
-	if prior := r.Header.Get("X-Forwarded-For"); prior != "" {
-		fwd = prior + ", " + fwd
 	}
 	b := make([]byte, 0, 256)
 	if l.sock != "" {
@@ -171,15 +125,19 @@ func (rt *Router) finish(app *bulut.App, r *http.Request, w *recorder, l *reques
 		b = append(b, "at=info"...)
 	}
 	b = append(b, " method="...)
-	b = append(b, r.Method...)
+	b = append(b, req.bytes(req.method)...)
 	b = append(b, ` path="`...)
-	b = append(b, r.URL.RequestURI()...)
+	b = append(b, req.bytes(req.target)...)
 	b = append(b, `" host=`...)
-	b = append(b, r.Host...)
+	b = append(b, req.host...)
 	b = append(b, " request_id="...)
 	b = append(b, l.requestID...)
 	b = append(b, ` fwd="`...)
-	b = append(b, fwd...)
+	if req.xff != nil {
+		b = append(b, req.xff...)
+		b = append(b, ", "...)
+	}
+	b = append(b, cc.ip...)
 	b = append(b, `" dyno=`...)
 	b = append(b, l.dyno...)
 	b = append(b, " connect="...)
@@ -196,21 +154,18 @@ func (rt *Router) finish(app *bulut.App, r *http.Request, w *recorder, l *reques
 	b = append(b, " status="...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, " bytes="...)
-	if l.code == "" || w.bytes > 0 && l.dyno != "" {
-		b = strconv.AppendInt(b, w.bytes, 10)
+	if l.code == "" || l.bytes > 0 && l.dyno != "" {
+		b = strconv.AppendInt(b, l.bytes, 10)
 	}
 	b = append(b, " protocol="...)
-	b = append(b, protocol(r)...)
+	if cc.https {
+		b = append(b, "https"...)
+	} else {
+		b = append(b, "http"...)
+	}
 	rt.cfg.Logs.Log(app.ID, bulut.LogLine{Source: bulut.SourcePlatform, Process: "router", Text: string(b)})
 }
 
 func appendMillis(b []byte, d time.Duration) []byte {
 	return append(strconv.AppendInt(b, d.Milliseconds(), 10), "ms"...)
-}
-
-func protocol(r *http.Request) string {
-	if r.TLS != nil {
-		return "https"
-	}
-	return "http"
 }

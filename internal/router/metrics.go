@@ -2,6 +2,7 @@ package router
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -55,6 +56,17 @@ func (rt *Router) Metrics() http.Handler {
 		defer bw.Flush()
 		rt.metrics.write(bw)
 	})
+}
+
+// WriteMetrics writes the router's metrics (those Metrics serves) to w,
+// for a handler that serves them with other components' metrics.
+func (rt *Router) WriteMetrics(w io.Writer) {
+	bw, ok := w.(*bufio.Writer)
+	if !ok {
+		bw = bufio.NewWriter(w)
+		defer bw.Flush()
+	}
+	rt.metrics.write(bw)
 }
 
 func (m *metrics) write(w *bufio.Writer) {

@@ -29,7 +29,7 @@ type proxyFixture struct {
 	app    *bulut.App
 	logs   *memoryLogs
 	rt     *router.Router
-	server *httptest.Server
+	url    string // the router's, served by a router.Front
 }
 
 func newProxyFixture(t *testing.T, cfg router.Config) *proxyFixture {
@@ -53,9 +53,28 @@ func newProxyFixture(t *testing.T, cfg router.Config) *proxyFixture {
 	cfg.Apps, cfg.Logs = apps, f.logs
 	cfg.URLs = bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}
 	f.rt = router.New(cfg)
-	f.server = httptest.NewServer(f.rt)
-	t.Cleanup(f.server.Close)
+	f.url = "http://" + serveFront(t, f.rt)
 	return f
+}
+
+// serveFront serves rt on a new listener through a router.Front whose
+// platform server answers "platform HOST", and returns its address.
+func serveFront(t *testing.T, rt *router.Router) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := &router.Front{Router: rt, Platform: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "platform "+r.Host)
+	})}}
+	go front.Serve(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		front.Shutdown(ctx)
+	})
+	return ln.Addr().String()
 }
 
 // dyno starts an upstream and routes the app to it.
@@ -81,7 +100,7 @@ func (f *proxyFixture) do(req *http.Request) (*http.Response, string) {
 
 func (f *proxyFixture) get(path string) (*http.Response, string) {
 	f.t.Helper()
-	req, _ := http.NewRequest("GET", f.server.URL+path, nil)
+	req, _ := http.NewRequest("GET", f.url+path, nil)
 	return f.do(req)
 }
 
@@ -110,7 +129,7 @@ func TestHeaders(t *testing.T) {
 		json.NewEncoder(w).Encode(h)
 	})
 	before := time.Now().UnixMilli()
-	req, _ := http.NewRequest("GET", f.server.URL+"/echo", nil)
+	req, _ := http.NewRequest("GET", f.url+"/echo", nil)
 	req.Header.Set("X-Forwarded-For", "203.0.113.9")
 	req.Header.Set("Connection", "Keep-Alive, X-Custom")
 	req.Header.Set("X-Custom", "hop")
@@ -135,7 +154,7 @@ func TestHeaders(t *testing.T) {
 	}
 
 	// A valid incoming request ID is kept; Via is appended to.
-	req, _ = http.NewRequest("GET", f.server.URL+"/echo", nil)
+	req, _ = http.NewRequest("GET", f.url+"/echo", nil)
 	req.Header.Set("X-Request-Id", "client-request-id-0123456789")
 	req.Header.Set("Via", "1.1 cdn")
 	_, body = f.do(req)
@@ -145,7 +164,7 @@ func TestHeaders(t *testing.T) {
 	}
 
 	// Size limits: a header line over 8192 bytes, or over 1000 headers, is a 400.
-	req, _ = http.NewRequest("GET", f.server.URL+"/echo", nil)
+	req, _ = http.NewRequest("GET", f.url+"/echo", nil)
 	req.Header.Set("Cookie", strings.Repeat("a", 8200))
 	if res, _ := f.do(req); res.StatusCode != 400 {
 		t.Fatalf("long header: %d", res.StatusCode)
@@ -153,26 +172,29 @@ func TestHeaders(t *testing.T) {
 	if l := f.lastLine(3); !strings.HasPrefix(l, `at=error code=H26 desc="Request Error" cause="bad header"`) || !strings.Contains(l, "status=400") {
 		t.Fatalf("H26 line %q", l)
 	}
-	req, _ = http.NewRequest("GET", f.server.URL+"/echo", nil)
+	req, _ = http.NewRequest("GET", f.url+"/echo", nil)
 	for i := range 1001 {
 		req.Header.Set(fmt.Sprintf("X-H%d", i), "v")
 	}
 	if res, _ := f.do(req); res.StatusCode != 400 {
 		t.Fatalf("1001 headers: %d", res.StatusCode)
 	}
-	req, _ = http.NewRequest("GET", f.server.URL+"/echo?q="+strings.Repeat("q", 8200), nil)
+	req, _ = http.NewRequest("GET", f.url+"/echo?q="+strings.Repeat("q", 8200), nil)
 	if res, _ := f.do(req); res.StatusCode != 400 {
 		t.Fatalf("long request line: %d", res.StatusCode)
 	}
-	req, _ = http.NewRequest("GET", f.server.URL+"/echo", nil)
-	req.Header.Set("Expect", "something") // answered by net/http itself: no line
+	req, _ = http.NewRequest("GET", f.url+"/echo", nil)
+	req.Header.Set("Expect", "something")
 	if res, _ := f.do(req); res.StatusCode != 417 {
 		t.Fatalf("Expect: something: %d", res.StatusCode)
+	}
+	if l := f.lastLine(6); !strings.HasPrefix(l, `at=error code=H26 desc="Request Error" cause="unsupported expect header value"`) || !strings.Contains(l, "status=417") {
+		t.Fatalf("H26 417 line %q", l)
 	}
 
 	// Expect: 100-continue passes: the body arrives.
 	f.dyno(func(w http.ResponseWriter, r *http.Request) { io.Copy(w, r.Body) })
-	req, _ = http.NewRequest("POST", f.server.URL+"/", strings.NewReader("posted body"))
+	req, _ = http.NewRequest("POST", f.url+"/", strings.NewReader("posted body"))
 	req.Header.Set("Expect", "100-continue")
 	if res, body := f.do(req); res.StatusCode != 200 || body != "posted body" {
 		t.Fatalf("100-continue: %d %q", res.StatusCode, body)
@@ -185,7 +207,7 @@ func TestHeaders(t *testing.T) {
 	if res, _ := f.get("/"); res.StatusCode != 502 {
 		t.Fatalf("big cookie: %d", res.StatusCode)
 	}
-	if l := f.lastLine(7); !strings.HasPrefix(l, `at=error code=H25 desc="HTTP Restriction"`) || !strings.Contains(l, "status=502") {
+	if l := f.lastLine(8); !strings.HasPrefix(l, `at=error code=H25 desc="HTTP Restriction"`) || !strings.Contains(l, "status=502") {
 		t.Fatalf("H25 line %q", l)
 	}
 }
@@ -232,7 +254,7 @@ func TestTimeoutsAndCodes(t *testing.T) {
 	expect("/slow", 503, `^at=error code=H12 desc="Request timeout" method=GET path="/slow" .* dyno=web\.1 connect=\d+ms service=100ms status=503 `)
 	// H15: the dyno goes quiet after the first byte (the client got a 200
 	// and a cut response).
-	req, _ := http.NewRequest("GET", f.server.URL+"/idle", nil)
+	req, _ := http.NewRequest("GET", f.url+"/idle", nil)
 	req.Host = "routed.localhost:5000"
 	if res, err := http.DefaultTransport.RoundTrip(req); err == nil {
 		io.ReadAll(res.Body)
@@ -304,7 +326,7 @@ func TestTimeoutsAndCodes(t *testing.T) {
 }
 
 func TestUpgrade(t *testing.T) {
-	f := newProxyFixture(t, router.Config{IdleTimeout: 50 * time.Millisecond})
+	f := newProxyFixture(t, router.Config{IdleTimeout: 250 * time.Millisecond})
 	f.dyno(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") != "echo" {
 			http.Error(w, "no upgrade", 400)
@@ -319,7 +341,7 @@ func TestUpgrade(t *testing.T) {
 		brw.Flush()
 		io.Copy(c, brw)
 	})
-	c, err := net.Dial("tcp", f.server.Listener.Addr().String())
+	c, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,15 +352,21 @@ func TestUpgrade(t *testing.T) {
 	if err != nil || res.StatusCode != 101 {
 		t.Fatalf("handshake: %v %v", res, err)
 	}
-	for _, msg := range []string{"hello\n", "again, after the idle window\n"} {
-		time.Sleep(100 * time.Millisecond)
+	// Traffic keeps the tunnel open past the idle window; silence for
+	// the window closes it (Heroku's 55 s apply to WebSockets).
+	for i := range 5 {
+		time.Sleep(80 * time.Millisecond)
+		msg := fmt.Sprintf("message %d\n", i)
 		fmt.Fprint(c, msg)
 		got, err := br.ReadString('\n')
 		if err != nil || got != msg {
 			t.Fatalf("echo %q %v", got, err)
 		}
 	}
-	c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := br.ReadString('\n'); err != io.EOF {
+		t.Fatalf("idle tunnel still open: %q %v", got, err)
+	}
 	if l := f.lastLine(1); !strings.Contains(l, "status=101") {
 		t.Fatalf("upgrade line %q", l)
 	}

@@ -10,9 +10,8 @@ import (
 	"embed"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
-	"net/http/httputil"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,13 +66,17 @@ func (c *Config) defaults() {
 	set(&c.BootTimeout, 75*time.Second)
 }
 
-// Router is the http.Handler for app hosts.
+// Router answers requests for app hosts: on connections it serves itself
+// (Serve), or taken over from net/http's server (ServeHTTP).
 type Router struct {
 	cfg     Config
 	log     *slog.Logger
 	table   table
-	proxy   *httputil.ReverseProxy
+	pool    pool
 	metrics metrics
+	// handoff gives a connection whose request is for the platform's
+	// hosts to the platform's server (nil: such requests get 404s).
+	handoff func(net.Conn)
 
 	qmu         sync.Mutex
 	quarantined map[string]time.Time // backend -> until
@@ -84,45 +87,53 @@ type Router struct {
 func New(cfg Config) *Router {
 	cfg.defaults()
 	rt := &Router{cfg: cfg, log: cfg.Logger.With("component", "router")}
-	rt.proxy = rt.newProxy()
+	rt.pool = pool{
+		dialer:      &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second},
+		idleTimeout: 90 * time.Second,
+		maxIdle:     256,
+	}
 	return rt
 }
 
-// ServeHTTP routes a request by its host (already known to be an app host).
-func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	_, host := rt.cfg.URLs.Classify(r.Host)
-	app, err := rt.lookup(r, host)
+// serveRequest answers a request read by cc for an app's host, and
+// reports whether the connection can serve another.
+func (rt *Router) serveRequest(cc *clientConn, host string, start time.Time) bool {
+	req := &cc.req
+	app, err := rt.lookup(host)
 	if err != nil {
 		if bulut.ErrorCode(err) != bulut.ENOTFOUND {
 			rt.log.Error("lookup app", "host", host, "error", err)
-			rt.page(w, http.StatusServiceUnavailable, "application-error", nil)
-			return
+			return cc.page(&requestLog{}, http.StatusServiceUnavailable, "application-error", nil)
 		}
-		rt.page(w, http.StatusNotFound, "no-such-app", nil)
-		return
+		if req.bad != "" {
+			return cc.page(&requestLog{}, http.StatusBadRequest, "bad-request", nil)
+		}
+		return cc.page(&requestLog{}, http.StatusNotFound, "no-such-app", nil)
 	}
-	rec := &recorder{ResponseWriter: w}
-	l := &requestLog{start: start, requestID: requestID(r)}
-	defer rt.finish(app, r, rec, l)
-	r.Header.Set("X-Request-Id", l.requestID)
+	l := &requestLog{start: start}
+	if validRequestID(req.requestID) {
+		l.requestID = string(req.requestID)
+	} else {
+		l.requestID = bulut.NewID()
+	}
+	defer rt.finish(app, cc, l)
 
-	if requestTooLarge(r) {
-		l.fail(codeRequestError, http.StatusBadRequest)
-		l.cause = "bad header"
-		rt.page(rec, http.StatusBadRequest, "bad-request", nil)
-		return
-	}
-	if e := r.Header.Get("Expect"); e != "" && !strings.EqualFold(e, "100-continue") {
-		l.fail(codeRequestError, http.StatusExpectationFailed)
-		l.cause = "unsupported expect header value"
-		rt.page(rec, http.StatusExpectationFailed, "expectation-failed", nil)
-		return
+	if req.bad != "" {
+		status := http.StatusBadRequest
+		if req.expect != nil && req.bad == "unsupported expect header value" {
+			status = http.StatusExpectationFailed
+		}
+		l.fail(codeRequestError, status)
+		l.cause = req.bad
+		if status == http.StatusExpectationFailed {
+			return cc.page(l, status, "expectation-failed", nil)
+		}
+		cc.page(l, status, "bad-request", nil)
+		return false
 	}
 	if app.Maintenance {
 		l.fail(codeMaintenance, http.StatusServiceUnavailable)
-		rt.page(rec, http.StatusServiceUnavailable, "maintenance", nil)
-		return
+		return cc.page(l, http.StatusServiceUnavailable, "maintenance", nil)
 	}
 
 	if rt.cfg.Waker != nil {
@@ -131,61 +142,47 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := rt.route(app.ID)
 	if route.QuotaExceeded {
 		l.fail(codeQuota, http.StatusServiceUnavailable)
-		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
-		return
+		return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 	}
 	if route.Asleep && rt.cfg.Waker != nil {
-		ctx, cancel := context.WithDeadline(r.Context(), start.Add(rt.cfg.BootTimeout))
+		ctx, cancel := context.WithDeadline(context.Background(), start.Add(rt.cfg.BootTimeout))
 		err := rt.cfg.Waker.Wake(ctx, app.ID)
 		cancel()
 		if err != nil {
-			if r.Context().Err() != nil {
-				l.clientGone()
-				rec.WriteHeader(499)
-				return
-			}
 			l.fail(codeBootTimeout, http.StatusServiceUnavailable)
-			rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
-			return
+			return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 		}
 		route = rt.route(app.ID)
 	}
 	if len(route.Backends) == 0 && !route.Crashed && rt.cfg.Starting != nil && rt.cfg.Starting(app.ID) {
 		var ok bool
-		if route, ok = rt.waitRoute(r.Context(), app.ID, start.Add(rt.cfg.BootTimeout)); !ok {
-			if r.Context().Err() != nil {
-				l.clientGone()
-				rec.WriteHeader(499)
-				return
-			}
+		if route, ok = rt.waitRoute(app.ID, start.Add(rt.cfg.BootTimeout)); !ok {
 			l.fail(codeBootTimeout, http.StatusServiceUnavailable)
-			rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
-			return
+			return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 		}
 	}
 	if len(route.Backends) > 0 {
-		rt.forward(rec, r, app, l)
-		return
+		return rt.forward(cc, l, app.ID)
 	}
 	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
 		// Pages: from the app as stored now (a cached one may predate its
 		// first release).
-		if fresh, err := cache.AppService.FindApp(bulut.NewSystemContext(r.Context()), app.ID); err == nil {
+		if fresh, err := cache.AppService.FindApp(bulut.NewSystemContext(context.Background()), app.ID); err == nil {
 			app = fresh
 		}
 	}
 	switch {
 	case route.Crashed:
 		l.fail(codeAppCrashed, http.StatusServiceUnavailable)
-		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
+		return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 	case app.ReleasedAt != nil:
 		l.fail(codeNoWeb, http.StatusServiceUnavailable)
-		rt.page(rec, http.StatusServiceUnavailable, "application-error", nil)
+		return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 	default:
 		// Never deployed: Heroku's H81 "Blank app", answered with the
 		// welcome page (status 502, as Heroku's router logs it).
 		l.fail(codeBlankApp, http.StatusBadGateway)
-		rt.page(rec, http.StatusBadGateway, "welcome", map[string]string{
+		return cc.page(l, http.StatusBadGateway, "welcome", map[string]string{
 			"Name":      app.Name,
 			"GitURL":    rt.cfg.URLs.GitURL(app.Name),
 			"Dashboard": rt.cfg.URLs.DashboardURL(),
@@ -193,39 +190,13 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// Heroku's request limits (heroku-reference 1.4): a longer request line or
-// header line, a longer header name or more headers get a 400.
-const (
-	maxRequestLine = 8192
-	maxHeaderLine  = 8192
-	maxHeaderName  = 1000
-	maxHeaders     = 1000
-)
-
-func requestTooLarge(r *http.Request) bool {
-	if len(r.Method)+len(r.RequestURI)+len(" HTTP/1.1")+1 > maxRequestLine {
-		return true
-	}
-	n := 0
-	for k, vs := range r.Header {
-		if len(k) > maxHeaderName {
-			return true
-		}
-		for _, v := range vs {
-			if n++; len(k)+2+len(v) > maxHeaderLine {
-				return true
-			}
-		}
-	}
-	return n > maxHeaders
-}
-
 // lookup returns the app of a host: APP.DOMAIN, or a custom domain.
-func (rt *Router) lookup(r *http.Request, host string) (*bulut.App, error) {
+func (rt *Router) lookup(host string) (*bulut.App, error) {
+	ctx := context.Background()
 	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
-		return cache.lookup(r.Context(), host, rt.findApp)
+		return cache.lookup(ctx, host, rt.findApp)
 	}
-	return rt.findApp(r.Context(), host)
+	return rt.findApp(ctx, host)
 }
 
 func (rt *Router) findApp(ctx context.Context, host string) (*bulut.App, error) {
@@ -249,7 +220,7 @@ func (rt *Router) findApp(ctx context.Context, host string) (*bulut.App, error) 
 }
 
 // waitRoute waits for an app's route to have a backend, until deadline.
-func (rt *Router) waitRoute(ctx context.Context, appID string, deadline time.Time) (bulut.Route, bool) {
+func (rt *Router) waitRoute(appID string, deadline time.Time) (bulut.Route, bool) {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
@@ -261,17 +232,6 @@ func (rt *Router) waitRoute(ctx context.Context, appID string, deadline time.Tim
 		case <-changed:
 		case <-timer.C:
 			return route, false
-		case <-ctx.Done():
-			return route, false
 		}
-	}
-}
-
-func (rt *Router) page(w http.ResponseWriter, status int, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache, no-store")
-	w.WriteHeader(status)
-	if err := pages.ExecuteTemplate(w, name+".html", data); err != nil {
-		rt.log.Error("render page", "page", name, "error", err)
 	}
 }

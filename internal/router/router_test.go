@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/router"
@@ -34,12 +35,10 @@ func TestRouter(t *testing.T) {
 	}
 	logs := &memoryLogs{}
 	rt := router.New(router.Config{Apps: apps, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}, Logs: logs})
+	addr := serveFront(t, rt)
 	get := func(host string) (int, string) {
 		t.Helper()
-		req := httptest.NewRequest("GET", "http://"+host+"/hello", nil)
-		w := httptest.NewRecorder()
-		rt.ServeHTTP(w, req)
-		return w.Code, w.Body.String()
+		return getHost(t, addr, host, "/hello")
 	}
 
 	if code, body := get("routed.localhost:5000"); code != 502 || !strings.Contains(body, "Welcome to your new app!") {
@@ -62,7 +61,7 @@ func TestRouter(t *testing.T) {
 	rt.SetRoute(bulut.Route{AppID: app.ID, Backends: backends, Dynos: []string{"web.1", "web.2"}})
 	for range 50 {
 		code, body := get("routed.localhost:5000")
-		if code != 200 || !strings.Contains(body, " routed.localhost:5000 /hello 192.0.2.1") {
+		if code != 200 || !strings.Contains(body, " routed.localhost:5000 /hello 127.0.0.1") {
 			t.Fatalf("proxied: %d %q", code, body)
 		}
 		seen[strings.Fields(body)[0]] = true
@@ -79,10 +78,13 @@ func TestRouter(t *testing.T) {
 	// One router line per request to an app (none for unknown hosts), in
 	// Heroku's format.
 	lines := logs.lines(app.ID)
+	for deadline := time.Now().Add(2 * time.Second); len(lines) < 52 && time.Now().Before(deadline); lines = logs.lines(app.ID) {
+		time.Sleep(5 * time.Millisecond) // a line is written once its response is sent
+	}
 	if len(lines) != 52 {
 		t.Fatalf("%d router lines for 52 requests to the app", len(lines))
 	}
-	info := regexp.MustCompile(`^at=info method=GET path="/hello" host=routed.localhost:5000 request_id=[0-9a-f-]{36} fwd="192.0.2.1" dyno=web\.[12] connect=\d+ms service=\d+ms status=200 bytes=\d+ protocol=http$`)
+	info := regexp.MustCompile(`^at=info method=GET path="/hello" host=routed.localhost:5000 request_id=[0-9a-f-]{36} fwd="127.0.0.1" dyno=web\.[12] connect=\d+ms service=\d+ms status=200 bytes=\d+ protocol=http$`)
 	for _, l := range lines[1:51] {
 		if l.Source != "bulut" || l.Process != "router" || !info.MatchString(l.Text) {
 			t.Fatalf("router line %+v", l)
@@ -115,4 +117,19 @@ func (m *memoryLogs) lines(appID string) []bulut.LogLine {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]bulut.LogLine(nil), m.l[appID]...)
+}
+
+// getHost sends GET path with a Host header to the router at addr.
+func getHost(t *testing.T, addr, host, path string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+	req.Host = host
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Error(err)
+		return 0, ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

@@ -55,12 +55,8 @@ func TestRouterWakesSleepingApps(t *testing.T) {
 	waker := &fakeWaker{backend: strings.TrimPrefix(dyno.URL, "http://")}
 	rt := router.New(router.Config{Apps: apps, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}, Logs: logs, Waker: waker})
 	waker.rt = rt
-	get := func() (int, string) {
-		req := httptest.NewRequest("GET", "http://sleepy.localhost:5000/", nil)
-		w := httptest.NewRecorder()
-		rt.ServeHTTP(w, req)
-		return w.Code, w.Body.String()
-	}
+	addr := serveFront(t, rt)
+	get := func() (int, string) { return getHost(t, addr, "sleepy.localhost:5000", "/") }
 
 	// Asleep: 20 concurrent requests wake it and all get the answer.
 	rt.SetRoute(bulut.Route{AppID: app.ID, Asleep: true})
