@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
 )
 
 // Heroku's response limit on a Set-Cookie header (502 and H25 beyond).

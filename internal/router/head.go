@@ -19,9 +19,9 @@ type field struct{ name, value span }
 
 // head is a request's or a response's head as received.
 type head struct {
-	buf    []byte // the raw head, CRLFs included
-	line   span   // the first line, without its CRLF
-	fields []field
+	buf      []byte // the raw head, CRLFs included
+	line     span   // the first line, without its CRLF
+	fields   []field
 	tooLarge bool // over the limits of its kind
 }
 

@@ -23,13 +23,13 @@ import (
 
 // proxyFixture is a router serving one app "routed", on a real listener.
 type proxyFixture struct {
-	t      *testing.T
-	db     *sqlite.DB
-	apps   bulut.AppService
-	app    *bulut.App
-	logs   *memoryLogs
-	rt     *router.Router
-	url    string // the router's, served by a router.Front
+	t    *testing.T
+	db   *sqlite.DB
+	apps bulut.AppService
+	app  *bulut.App
+	logs *memoryLogs
+	rt   *router.Router
+	url  string // the router's, served by a router.Front
 }
 
 func newProxyFixture(t *testing.T, cfg router.Config) *proxyFixture {
