@@ -97,10 +97,12 @@ func (s *Server) Open() (err error) {
 	}
 	stored.Logs = s.logs
 	blobs := fsblob.New(filepath.Join(s.Config.DataDir, "blobs"))
-	// The router wakes sleeping apps through the scheduler, made below.
+	// The router wakes sleeping apps and waits for booting ones through
+	// the scheduler, made below.
 	var wake struct{ bulut.Waker }
+	var boot struct{ *scheduler.Scheduler }
 	apps := router.New(router.Config{Apps: appCache, Domains: stored.Domains, URLs: s.urls, Logs: s.logs,
-		Waker: &wake, Logger: s.Logger})
+		Waker: &wake, Starting: func(appID string) bool { return boot.Starting(appID) }, Logger: s.Logger})
 	dynos, err := local.New(local.Config{
 		Blobs:       blobs,
 		DataDir:     filepath.Join(s.Config.DataDir, "dynos"),
@@ -119,6 +121,7 @@ func (s *Server) Open() (err error) {
 		Usage: s.Store.DynoUsage, FreeDynoHours: s.Config.FreeDynoHours,
 	})
 	wake.Waker = s.scheduler
+	boot.Scheduler = s.scheduler
 	var git *gitreceive.Server
 	services := reconciling(stored, s.scheduler, s.logs, func(ctx context.Context, appID string) error {
 		s.logs.Forget(appID)
@@ -160,7 +163,7 @@ func (s *Server) Open() (err error) {
 		DynoUsage: s.Store.DynoUsage, FreeDynoHours: s.Config.FreeDynoHours})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
 	s.api = apiHandler
-	s.serve(listener, s.route(apiHandler, dash, git, apps, apps.Metrics()))
+	s.serve(listener, s.route(apiHandler, dash, git, apps, metricsHandler(build, s.scheduler, apps)))
 	if err := s.scheduler.Open(context.Background()); err != nil {
 		return err
 	}
