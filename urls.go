@@ -66,18 +66,23 @@ func (u URLs) Classify(hostHeader string) (Part, string) {
 	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
 	domain := strings.ToLower(u.Domain)
 	switch {
-	case host == "" || net.ParseIP(host) != nil:
+	case host == "" || (host[0] >= '0' && host[0] <= '9' || host[0] == ':') && net.ParseIP(host) != nil:
 		return PartAPI, host
 	case host == domain:
 		return PartBare, host
-	case host == "api."+domain:
-		return PartAPI, host
-	case host == "dashboard."+domain:
-		return PartDashboard, host
-	case host == "git."+domain:
-		return PartGit, host
 	case host == "localhost" && domain != "localhost":
 		return PartBare, host
+	}
+	// Allocation free: the router classifies every request.
+	if n := len(host) - len(domain) - 1; n > 0 && host[n] == '.' && host[n+1:] == domain {
+		switch host[:n] {
+		case "api":
+			return PartAPI, host
+		case "dashboard":
+			return PartDashboard, host
+		case "git":
+			return PartGit, host
+		}
 	}
 	return PartApp, host
 }

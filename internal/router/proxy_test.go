@@ -58,14 +58,20 @@ func newProxyFixture(t *testing.T, cfg router.Config) *proxyFixture {
 }
 
 // serveFront serves rt on a new listener through a router.Front whose
-// platform server answers "platform HOST", and returns its address.
+// platform server answers "platform HOST" (and gives app hosts back to
+// rt), and returns its address.
 func serveFront(t *testing.T, rt *router.Router) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	urls := bulut.URLs{Scheme: "http", Domain: "localhost", Port: 5000}
 	front := &router.Front{Router: rt, Platform: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if part, _ := urls.Classify(r.Host); part == bulut.PartApp {
+			rt.ServeHTTP(w, r) // as the server's platform handler does
+			return
+		}
 		io.WriteString(w, "platform "+r.Host)
 	})}}
 	go front.Serve(ln)
@@ -82,8 +88,13 @@ func (f *proxyFixture) dyno(h http.HandlerFunc) string {
 	up := httptest.NewServer(h)
 	f.t.Cleanup(up.Close)
 	addr := strings.TrimPrefix(up.URL, "http://")
-	f.rt.SetRoute(bulut.Route{AppID: f.app.ID, Backends: []string{addr}, Dynos: []string{"web.1"}})
+	f.route(addr)
 	return addr
+}
+
+// route routes the app to one dyno, web.1 at addr.
+func (f *proxyFixture) route(addr string) {
+	f.rt.SetRoute(bulut.Route{AppID: f.app.ID, Backends: []string{addr}, Dynos: []string{"web.1"}})
 }
 
 func (f *proxyFixture) do(req *http.Request) (*http.Response, string) {

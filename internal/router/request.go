@@ -35,32 +35,6 @@ func (r *request) parse() {
 	if r.tooLarge {
 		r.bad = "bad header"
 	}
-	line := r.bytes(r.line)
-	sp1 := bytes.IndexByte(line, ' ')
-	sp2 := bytes.LastIndexByte(line, ' ')
-	if sp1 <= 0 || sp2 <= sp1+1 || sp1 > 127 {
-		r.bad = "bad request line"
-		return
-	}
-	r.method = span{r.line.start, r.line.start + int32(sp1)}
-	r.target = span{r.line.start + int32(sp1) + 1, r.line.start + int32(sp2)}
-	if bytes.IndexByte(r.bytes(r.target), ' ') >= 0 || !validMethod(r.bytes(r.method)) {
-		r.bad = "bad request line"
-		return
-	}
-	switch string(line[sp2+1:]) {
-	case "HTTP/1.1":
-		r.http10 = false
-	case "HTTP/1.0":
-		r.http10, r.close = true, true // Heroku assumes no keep-alive for 1.0 clients
-	default:
-		r.bad = "bad request line"
-		return
-	}
-	if string(r.bytes(r.method)) == http.MethodConnect {
-		r.bad = "bad request line"
-		return
-	}
 	var upgrade bool
 	for _, f := range r.fields {
 		name, value := r.bytes(f.name), r.bytes(f.value)
@@ -105,11 +79,44 @@ func (r *request) parse() {
 	if r.host == nil {
 		r.bad = "bad header"
 	}
+	r.parseLine()
 	if r.chunked {
 		r.contentLength = -1 // chunked wins
 	}
 	if r.bad == "" && r.expect != nil && !equalFold(r.expect, "100-continue") {
 		r.bad = "unsupported expect header value"
+	}
+}
+
+// parseLine parses the request line: "METHOD TARGET HTTP/1.x", single
+// spaces (the host is known by then, so the app gets its H26 line).
+func (r *request) parseLine() {
+	r.method, r.target = span{}, span{}
+	line := r.bytes(r.line)
+	sp1 := bytes.IndexByte(line, ' ')
+	sp2 := bytes.LastIndexByte(line, ' ')
+	if sp1 <= 0 || sp2 <= sp1+1 || sp1 > 127 {
+		r.bad = "bad request line"
+		return
+	}
+	r.method = span{r.line.start, r.line.start + int32(sp1)}
+	r.target = span{r.line.start + int32(sp1) + 1, r.line.start + int32(sp2)}
+	if bytes.IndexByte(r.bytes(r.target), ' ') >= 0 || !validMethod(r.bytes(r.method)) {
+		r.bad = "bad request line"
+		return
+	}
+	switch string(line[sp2+1:]) {
+	case "HTTP/1.1":
+		r.http10 = false
+	case "HTTP/1.0":
+		r.http10, r.close = true, true // Heroku assumes no keep-alive for 1.0 clients
+	default:
+		r.bad = "bad request line"
+		return
+	}
+	if string(r.bytes(r.method)) == http.MethodConnect {
+		r.bad = "bad request line"
+		return
 	}
 }
 

@@ -47,10 +47,10 @@ type Server struct {
 	servers   []*runningServer // the public listener and the hooks' socket
 }
 
-// runningServer is an http.Server serving a listener.
+// runningServer is a server serving a listener.
 type runningServer struct {
-	http *http.Server
-	done chan error
+	server interface{ Shutdown(context.Context) error }
+	done   chan error
 }
 
 // New returns a server for a validated configuration.
@@ -155,7 +155,7 @@ func (s *Server) Open() (err error) {
 		listener.Close()
 		return err
 	}
-	s.serve(hooks, git.PrivateHandler())
+	s.serve(hooks, git.PrivateHandler(), nil)
 
 	signupOpen := s.Config.Signup == "open"
 	apiHandler := api.New(api.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger,
@@ -163,7 +163,9 @@ func (s *Server) Open() (err error) {
 		DynoUsage: s.Store.DynoUsage, FreeDynoHours: s.Config.FreeDynoHours})
 	dash := dashboard.New(dashboard.Config{Services: services, URLs: s.urls, SignupOpen: signupOpen, Logger: s.Logger})
 	s.api = apiHandler
-	s.serve(listener, s.route(apiHandler, dash, git, apps, metricsHandler(build, s.scheduler, apps)))
+	// The router reads the public listener's requests itself and hands
+	// connections for the platform's hosts to net/http's server.
+	s.serve(listener, s.route(apiHandler, dash, git, apps, metricsHandler(build, s.scheduler, apps)), apps)
 	if err := s.scheduler.Open(context.Background()); err != nil {
 		return err
 	}
@@ -199,18 +201,22 @@ func (s *Server) route(apiHandler, dash, git, apps, metrics http.Handler) http.H
 	})
 }
 
-func (s *Server) serve(l net.Listener, h http.Handler) {
-	rs := &runningServer{
-		http: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    1 << 20, // the router answers oversized headers Heroku's way
-			ErrorLog:          slog.NewLogLogger(s.Logger.With("component", "http").Handler(), slog.LevelWarn),
-		},
-		done: make(chan error, 1),
+func (s *Server) serve(l net.Listener, h http.Handler, apps *router.Router) {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.Logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
-	go func() { rs.done <- rs.http.Serve(l) }()
+	rs := &runningServer{server: srv, done: make(chan error, 1)}
+	if apps != nil {
+		front := &router.Front{Router: apps, Platform: srv}
+		rs.server = front
+		go func() { rs.done <- front.Serve(l) }()
+	} else {
+		go func() { rs.done <- srv.Serve(l) }()
+	}
 	s.servers = append(s.servers, rs)
 	if tl, ok := l.(*net.TCPListener); ok {
 		s.addr = tl.Addr().String()
@@ -271,7 +277,7 @@ func (s *Server) Close() error {
 		s.api.Close() // ends log tails, which would hold the shutdown
 	}
 	for _, rs := range s.servers {
-		if err := rs.http.Shutdown(ctx); err != nil {
+		if err := rs.server.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
 		if err := <-rs.done; err != nil && !errors.Is(err, http.ErrServerClosed) {

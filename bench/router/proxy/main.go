@@ -49,6 +49,10 @@ func main() {
 		go http.ListenAndServe(a, nil)
 	}
 	// As the server serves the router.
-	srv := &http.Server{Addr: listen, Handler: rt, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 32 << 10}
-	log.Fatal(srv.ListenAndServe())
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	front := &router.Front{Router: rt, Platform: &http.Server{Handler: http.NotFoundHandler(), ReadHeaderTimeout: 10 * time.Second}}
+	log.Fatal(front.Serve(ln))
 }

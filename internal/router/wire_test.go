@@ -1,0 +1,213 @@
+package router_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bulut-bulut/bulut/internal/router"
+)
+
+// rawDyno serves each connection with respond, which reads the request
+// itself and writes whatever bytes it likes.
+func (f *proxyFixture) rawDyno(respond func(br *bufio.Reader, c net.Conn)) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				respond(bufio.NewReader(c), c)
+			}()
+		}
+	}()
+	f.route(ln.Addr().String())
+}
+
+// wire sends raw bytes to the router and returns its connection's reader.
+func (f *proxyFixture) wire(raw string) (net.Conn, *bufio.Reader) {
+	f.t.Helper()
+	c, err := net.Dial("tcp", strings.TrimPrefix(f.url, "http://"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, raw)
+	return c, bufio.NewReader(c)
+}
+
+func readResponse(t *testing.T, br *bufio.Reader, method string) (*http.Response, string) {
+	t.Helper()
+	res, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("body: %v", err)
+	}
+	return res, string(b)
+}
+
+// skipHead reads up to the end of a head.
+func skipHead(br *bufio.Reader) {
+	for {
+		if line, err := br.ReadString('\n'); err != nil || line == "\r\n" {
+			return
+		}
+	}
+}
+
+func TestWire(t *testing.T) {
+	f := newProxyFixture(t, router.Config{})
+	f.dyno(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s %q te=%v cl=%d", r.Method, r.URL.Path, b, r.TransferEncoding, r.ContentLength)
+	})
+	const host = "Host: routed.localhost:5000\r\n"
+
+	// Pipelined requests are answered in order on the one connection,
+	// bodies of both framings reach the dyno, HEAD has no body.
+	_, br := f.wire("GET /a HTTP/1.1\r\n" + host + "\r\n" +
+		"POST /b HTTP/1.1\r\n" + host + "Content-Length: 5\r\n\r\nhello" +
+		"POST /c HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-Trailer: t\r\n\r\n" +
+		"HEAD /d HTTP/1.1\r\n" + host + "\r\n")
+	for _, want := range []struct{ method, body string }{
+		{"GET", `GET /a "" te=[] cl=0`},
+		{"POST", `POST /b "hello" te=[] cl=5`},
+		{"POST", `POST /c "abcde" te=[chunked] cl=-1`},
+		{"HEAD", ``},
+	} {
+		res, body := readResponse(t, br, want.method)
+		if res.StatusCode != 200 || body != want.body || res.Header.Get("Via") != "1.1 bulut" {
+			t.Fatalf("%s: %d %q %v, want %q", want.method, res.StatusCode, body, res.Header, want.body)
+		}
+	}
+
+	// Requests the router refuses: 400 (H26) and the connection closed.
+	for _, bad := range []string{
+		"GET / HTTP/1.1\r\n" + host + "Content-Length: 15\r\nContent-Length: 24\r\n\r\n",
+		"GET / HTTP/1.1\r\n" + host + host + "\r\n",
+		"GET  / HTTP/1.1\r\n" + host + "\r\n",
+		"GET / HTTP/2.0\r\n" + host + "\r\n",
+		"POST / HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+	} {
+		_, br := f.wire(bad)
+		res, _ := readResponse(t, br, "GET")
+		if res.StatusCode != 400 {
+			t.Fatalf("%q: %d", bad, res.StatusCode)
+		}
+	}
+	if l := f.lastLine(9); !strings.HasPrefix(l, `at=error code=H26 desc="Request Error" cause="bad chunk"`) {
+		t.Fatalf("bad chunk line %q", l)
+	}
+
+	// An HTTP/1.0 client: no keep-alive, and the answer ends with the
+	// connection.
+	_, br = f.wire("GET /old HTTP/1.0\r\n" + host + "\r\n")
+	if line, _ := br.ReadString('\n'); line != "HTTP/1.1 200 OK\r\n" {
+		t.Fatalf("1.0 status line %q", line)
+	}
+	if rest, _ := io.ReadAll(br); !strings.Contains(string(rest), "Connection: close\r\n") || !strings.HasSuffix(string(rest), `GET /old "" te=[] cl=0`) {
+		t.Fatalf("1.0 response %q", rest)
+	}
+}
+
+func TestWireResponses(t *testing.T) {
+	f := newProxyFixture(t, router.Config{})
+	const req = "GET / HTTP/1.1\r\nHost: routed.localhost:5000\r\n\r\n"
+	readRequest := func(br *bufio.Reader) bool {
+		_, err := http.ReadRequest(br)
+		return err == nil
+	}
+
+	// A response ended by the dyno's close reaches an HTTP/1.1 client
+	// chunked, and the client's connection lives on.
+	f.rawDyno(func(br *bufio.Reader, c net.Conn) {
+		readRequest(br)
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Up: 1\r\n\r\nuntil close")
+	})
+	_, br := f.wire(req + req)
+	for range 2 {
+		res, body := readResponse(t, br, "GET")
+		if res.StatusCode != 200 || body != "until close" || res.TransferEncoding[0] != "chunked" || res.Header.Get("X-Up") != "1" {
+			t.Fatalf("close-delimited: %d %q %v", res.StatusCode, body, res.Header)
+		}
+	}
+
+	// H17: a status line without its reason phrase.
+	f.rawDyno(func(br *bufio.Reader, c net.Conn) {
+		readRequest(br)
+		io.WriteString(c, "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n")
+	})
+	_, br = f.wire(req)
+	if res, _ := readResponse(t, br, "GET"); res.StatusCode != 503 {
+		t.Fatalf("H17: %d", res.StatusCode)
+	}
+	if l := f.lastLine(3); !strings.HasPrefix(l, `at=error code=H17 desc="Poorly formatted HTTP response"`) {
+		t.Fatalf("H17 line %q", l)
+	}
+
+	// 1xx responses but 100 pass to the client before the final one; a
+	// dyno's keep-alive connection is reused.
+	var conns atomic.Int32
+	f.rawDyno(func(br *bufio.Reader, c net.Conn) {
+		conns.Add(1)
+		for readRequest(br) {
+			io.WriteString(c, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	c, br := f.wire(req)
+	if line, _ := br.ReadString('\n'); line != "HTTP/1.1 103 Early Hints\r\n" {
+		t.Fatalf("1xx: %q", line)
+	}
+	skipHead(br) // the rest of the 103
+	if res, body := readResponse(t, br, "GET"); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("after 1xx: %d %q", res.StatusCode, body)
+	}
+	for range 3 {
+		io.WriteString(c, req)
+		if line, _ := br.ReadString('\n'); line != "HTTP/1.1 103 Early Hints\r\n" {
+			t.Fatalf("1xx: %q", line)
+		}
+		skipHead(br)
+		readResponse(t, br, "GET")
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections to the dyno for 4 requests", n)
+	}
+}
+
+func TestFrontHandsPlatformHostsOver(t *testing.T) {
+	f := newProxyFixture(t, router.Config{})
+	f.dyno(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "app "+r.Host) })
+	// One connection: an app, the platform (net/http from then on), an
+	// app again (taken back from net/http).
+	c, br := f.wire("GET / HTTP/1.1\r\nHost: routed.localhost:5000\r\n\r\n")
+	for i, host := range []string{"routed.localhost:5000", "api.localhost:5000", "routed.localhost:5000", "dashboard.localhost:5000", "routed.localhost:5000"} {
+		if i > 0 {
+			fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", host)
+		}
+		want := "app " + host
+		if !strings.HasPrefix(host, "routed.") {
+			want = "platform " + host
+		}
+		if res, body := readResponse(t, br, "GET"); res.StatusCode != 200 || body != want {
+			t.Fatalf("request %d: %d %q, want %q", i, res.StatusCode, body, want)
+		}
+	}
+}
