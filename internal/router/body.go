@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"io"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -16,9 +15,9 @@ import (
 // source is waited on (streams pass chunk by chunk).
 type pipe struct {
 	src     *bufio.Reader
-	srcConn net.Conn
+	srcConn *timedConn
 	dst     *bufio.Writer
-	dstConn net.Conn
+	dstConn *timedConn
 	idle    time.Duration
 	n       int64 // payload bytes written
 
@@ -36,7 +35,7 @@ func (p *pipe) wait() bool {
 	if !p.flush() {
 		return false
 	}
-	p.srcConn.SetReadDeadline(time.Now().Add(p.idle))
+	p.srcConn.readWindow(time.Now(), p.idle)
 	return true
 }
 
@@ -44,7 +43,7 @@ func (p *pipe) flush() bool {
 	if p.dst.Buffered() == 0 {
 		return true
 	}
-	p.dstConn.SetWriteDeadline(time.Now().Add(p.idle))
+	p.dstConn.writeWindow(time.Now(), p.idle)
 	if err := p.dst.Flush(); err != nil {
 		p.dstErr = err
 		return false
@@ -54,7 +53,7 @@ func (p *pipe) flush() bool {
 
 func (p *pipe) write(b []byte) bool {
 	if p.dst.Available() < len(b) {
-		p.dstConn.SetWriteDeadline(time.Now().Add(p.idle))
+		p.dstConn.writeWindow(time.Now(), p.idle)
 	}
 	if _, err := p.dst.Write(b); err != nil {
 		p.dstErr = err

@@ -24,7 +24,7 @@ const (
 // read and answered one after the other, with no goroutine but this one.
 type clientConn struct {
 	rt    *Router
-	c     net.Conn
+	c     *timedConn
 	br    *bufio.Reader
 	bw    *bufio.Writer // to the client, held while a request is served
 	req   request
@@ -37,7 +37,7 @@ type clientConn struct {
 }
 
 func newClientConn(rt *Router, c net.Conn, br *bufio.Reader) *clientConn {
-	cc := &clientConn{rt: rt, c: c, br: br}
+	cc := &clientConn{rt: rt, c: &timedConn{Conn: c}, br: br}
 	if cc.br == nil {
 		cc.br = bufio.NewReaderSize(c, 4096)
 	}
@@ -62,21 +62,22 @@ func (cc *clientConn) serve() (handedOff bool) {
 		if cc.br.Buffered() == 0 {
 			cc.active.Store(false)
 			cc.releaseWriter()
-			cc.c.SetReadDeadline(time.Now().Add(keepAliveTimeout))
+			cc.c.readWindow(time.Now(), keepAliveTimeout)
 			if _, err := cc.br.Peek(1); err != nil {
 				return false
 			}
 		}
 		cc.active.Store(true)
 		start := time.Now()
-		cc.c.SetReadDeadline(start.Add(headTimeout))
+		if !headBuffered(cc.br) {
+			cc.c.readWindow(start, headTimeout)
+		}
 		if err := readHead(cc.br, &cc.req.head, requestLimits); err != nil {
 			if err == errHeadTooLong || err == errMalformed {
 				cc.bare(http.StatusBadRequest)
 			}
 			return false
 		}
-		cc.c.SetReadDeadline(time.Time{})
 		cc.req.parse()
 		part, host := bulut.PartApp, ""
 		if cc.req.host != nil {
@@ -84,13 +85,21 @@ func (cc *clientConn) serve() (handedOff bool) {
 		}
 		if part != bulut.PartApp && cc.rt.handoff != nil {
 			cc.releaseWriter()
-			cc.rt.handoff(&prefixConn{Conn: cc.c, r: io.MultiReader(bytes.NewReader(cc.req.buf), cc.br)})
+			cc.c.noReadDeadline()
+			cc.rt.handoff(&prefixConn{Conn: cc.c.Conn, r: io.MultiReader(bytes.NewReader(cc.req.buf), cc.br)})
 			return true
 		}
 		if !cc.rt.serveRequest(cc, host, start) {
 			return false
 		}
 	}
+}
+
+// headBuffered reports whether a whole head is in br already (it then
+// needs no read deadline).
+func headBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.Contains(b, []byte("\r\n\r\n"))
 }
 
 var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 8192) }}
@@ -125,7 +134,7 @@ func (cc *clientConn) releaseWriter() {
 // send writes b to the client at once; false if the client is gone.
 func (cc *clientConn) send(b []byte) bool {
 	bw := cc.clientWriter()
-	cc.c.SetWriteDeadline(time.Now().Add(cc.rt.cfg.IdleTimeout))
+	cc.c.writeWindow(time.Now(), cc.rt.cfg.IdleTimeout)
 	if _, err := bw.Write(b); err != nil {
 		return false
 	}

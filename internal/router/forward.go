@@ -182,7 +182,7 @@ func (cc *clientConn) exchange(bc *backendConn, l *requestLog, mayBeStale bool) 
 
 	if !req.hasBody() {
 		req.bodyDone = true
-		bc.SetWriteDeadline(time.Now().Add(rt.cfg.IdleTimeout))
+		bc.writeWindow(time.Now(), rt.cfg.IdleTimeout)
 		if _, err := bc.Write(b); err != nil {
 			if mayBeStale {
 				return false, true
@@ -195,7 +195,7 @@ func (cc *clientConn) exchange(bc *backendConn, l *requestLog, mayBeStale bool) 
 	}
 
 	// The response head: the dyno has RequestTimeout to start it.
-	bc.SetReadDeadline(time.Now().Add(rt.cfg.RequestTimeout))
+	bc.readWindow(time.Now(), rt.cfg.RequestTimeout)
 	var status int
 	for {
 		err := readHead(bc.br, &cc.res, responseLimits)
@@ -250,14 +250,13 @@ func (cc *clientConn) sendBody(bc *backendConn, l *requestLog) (ok, keep bool) {
 	bw := writer(bc)
 	defer putWriter(bw)
 	bw.Write(cc.out)
-	p := pipe{src: cc.br, srcConn: cc.c, dst: bw, dstConn: bc, idle: cc.rt.cfg.IdleTimeout}
+	p := pipe{src: cc.br, srcConn: cc.c, dst: bw, dstConn: &bc.timedConn, idle: cc.rt.cfg.IdleTimeout}
 	if req.chunked {
 		ok = p.copyChunked(false)
 	} else {
 		ok = p.copyLength(req.contentLength)
 	}
 	ok = ok && p.flush()
-	cc.c.SetReadDeadline(time.Time{})
 	if ok {
 		req.bodyDone = true
 		return true, false
@@ -368,10 +367,10 @@ func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, d
 			l.clientGone()
 			return false
 		}
-		l.bytes = tunnel(cc.c, cc.br, bc.Conn, bc.br, cc.rt.cfg.IdleTimeout)
+		l.bytes = tunnel(cc.c.Conn, cc.br, bc.Conn, bc.br, cc.rt.cfg.IdleTimeout)
 		return false
 	}
-	p := pipe{src: bc.br, srcConn: bc, dst: bw, dstConn: cc.c, idle: cc.rt.cfg.IdleTimeout}
+	p := pipe{src: bc.br, srcConn: &bc.timedConn, dst: bw, dstConn: cc.c, idle: cc.rt.cfg.IdleTimeout}
 	ok := true
 	switch {
 	case noBody:
@@ -386,7 +385,6 @@ func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, d
 	l.bytes = p.n
 	if ok {
 		if !closing && !toEOF {
-			bc.SetDeadline(time.Time{})
 			cc.rt.pool.put(bc)
 			*done = true
 		}

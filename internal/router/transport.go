@@ -21,7 +21,7 @@ type pool struct {
 
 // backendConn is a connection to a dyno.
 type backendConn struct {
-	net.Conn
+	timedConn
 	addr   string
 	br     *bufio.Reader
 	idleAt time.Time
@@ -43,7 +43,7 @@ func (p *pool) get(ctx context.Context, addr string, replayable bool) (bc *backe
 		idle := now.Sub(bc.idleAt)
 		if idle < p.idleTimeout {
 			p.mu.Unlock()
-			if replayable && idle < checkAfter || alive(bc.Conn) {
+			if replayable && idle < checkAfter || bc.alive() {
 				return bc, true, nil
 			}
 			bc.Close()
@@ -63,7 +63,7 @@ func (p *pool) dial(ctx context.Context, addr string) (*backendConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &backendConn{Conn: c, addr: addr, br: bufio.NewReaderSize(c, 4096)}, nil
+	return &backendConn{timedConn: timedConn{Conn: c}, addr: addr, br: bufio.NewReaderSize(c, 4096)}, nil
 }
 
 // put gives a connection whose exchange ended cleanly back to the pool.
@@ -82,8 +82,9 @@ func (p *pool) put(bc *backendConn) {
 }
 
 // alive peeks at an idle connection: one the dyno closed reads EOF.
-func alive(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
+func (bc *backendConn) alive() bool {
+	bc.noReadDeadline() // a past one would fail the peek
+	sc, ok := bc.Conn.(syscall.Conn)
 	if !ok {
 		return true
 	}
@@ -99,4 +100,41 @@ func alive(c net.Conn) bool {
 		return true
 	})
 	return err == nil && ok
+}
+
+// timedConn is a connection that remembers its deadlines, so that a
+// window set for every request or read is moved only when it must: a
+// deadline within a sixteenth of the window of where it should be stays
+// (setting one costs a lock and a timer update in the runtime).
+type timedConn struct {
+	net.Conn
+	readBy, writeBy time.Time
+}
+
+func (c *timedConn) readWindow(now time.Time, d time.Duration) {
+	if moved(&c.readBy, now.Add(d), d) {
+		c.SetReadDeadline(c.readBy)
+	}
+}
+
+func (c *timedConn) writeWindow(now time.Time, d time.Duration) {
+	if moved(&c.writeBy, now.Add(d), d) {
+		c.SetWriteDeadline(c.writeBy)
+	}
+}
+
+// noReadDeadline clears the read deadline.
+func (c *timedConn) noReadDeadline() {
+	if !c.readBy.IsZero() {
+		c.readBy = time.Time{}
+		c.SetReadDeadline(time.Time{})
+	}
+}
+
+func moved(at *time.Time, want time.Time, d time.Duration) bool {
+	if diff := at.Sub(want); diff < -d/16 || diff > d/16 || at.IsZero() {
+		*at = want
+		return true
+	}
+	return false
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/router"
@@ -81,8 +82,10 @@ func TestRouterWakesSleepingApps(t *testing.T) {
 		t.Fatalf("over quota: %d %.100s", code, body)
 	}
 	found := false
-	for _, l := range logs.lines(app.ID) {
-		found = found || strings.Contains(l.Text, `code=H82 desc="Free dyno quota exhausted"`)
+	for deadline := time.Now().Add(2 * time.Second); !found && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for _, l := range logs.lines(app.ID) {
+			found = found || strings.Contains(l.Text, `code=H82 desc="Free dyno quota exhausted"`)
+		}
 	}
 	if !found {
 		t.Errorf("no H82 line: %+v", logs.lines(app.ID))
