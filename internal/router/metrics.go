@@ -3,13 +3,14 @@ package router
 import (
 	"bufio"
 	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bulut-bulut/bulut/internal/promtext"
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the request
@@ -46,20 +47,9 @@ func (m *metrics) observe(app string, status int, d time.Duration) {
 	s.buckets[i].Add(1)
 }
 
-// Metrics returns the Prometheus text-format handler of the router's
-// metrics: bulut_router_requests_total and
-// bulut_router_request_duration_seconds, by app and status.
-func (rt *Router) Metrics() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		bw := bufio.NewWriter(w)
-		defer bw.Flush()
-		rt.metrics.write(bw)
-	})
-}
-
-// WriteMetrics writes the router's metrics (those Metrics serves) to w,
-// for a handler that serves them with other components' metrics.
+// WriteMetrics writes the router's metrics in Prometheus's text format:
+// bulut_router_requests_total and bulut_router_request_duration_seconds,
+// by app and status.
 func (rt *Router) WriteMetrics(w io.Writer) {
 	bw, ok := w.(*bufio.Writer)
 	if !ok {
@@ -85,33 +75,24 @@ func (m *metrics) write(w *bufio.Writer) {
 		}
 		return a.k.status - b.k.status
 	})
-	labels := func(e entry) string {
-		return `app="` + escapeLabel(e.k.app) + `",status="` + strconv.Itoa(e.k.status) + `"`
-	}
-	w.WriteString("# HELP bulut_router_requests_total Requests answered by the router, by app and status.\n")
-	w.WriteString("# TYPE bulut_router_requests_total counter\n")
+	pairs := func(e entry) []string { return []string{"app", e.k.app, "status", strconv.Itoa(e.k.status)} }
+	promtext.Family(w, "bulut_router_requests_total", "counter", "Requests answered by the router, by app and status.")
 	for _, e := range all {
-		w.WriteString("bulut_router_requests_total{" + labels(e) + "} " + strconv.FormatUint(e.s.count.Load(), 10) + "\n")
+		promtext.Sample(w, "bulut_router_requests_total", promtext.Labels(pairs(e)...), float64(e.s.count.Load()))
 	}
-	w.WriteString("# HELP bulut_router_request_duration_seconds Time from a request's arrival at the router to the end of its response.\n")
-	w.WriteString("# TYPE bulut_router_request_duration_seconds histogram\n")
+	promtext.Family(w, "bulut_router_request_duration_seconds", "histogram", "Time from a request's arrival at the router to the end of its response.")
 	for _, e := range all {
-		l := labels(e)
 		var cum uint64
 		for i := range e.s.buckets {
 			cum += e.s.buckets[i].Load()
 			le := "+Inf"
 			if i < len(latencyBuckets) {
-				le = strconv.FormatFloat(latencyBuckets[i], 'g', -1, 64)
+				le = promtext.FormatValue(latencyBuckets[i])
 			}
-			w.WriteString("bulut_router_request_duration_seconds_bucket{" + l + `,le="` + le + `"} ` + strconv.FormatUint(cum, 10) + "\n")
+			promtext.Sample(w, "bulut_router_request_duration_seconds_bucket", promtext.Labels(append(pairs(e), "le", le)...), float64(cum))
 		}
-		sum := float64(e.s.sumNs.Load()) / 1e9
-		w.WriteString("bulut_router_request_duration_seconds_sum{" + l + "} " + strconv.FormatFloat(sum, 'g', -1, 64) + "\n")
-		w.WriteString("bulut_router_request_duration_seconds_count{" + l + "} " + strconv.FormatUint(cum, 10) + "\n")
+		labels := promtext.Labels(pairs(e)...)
+		promtext.Sample(w, "bulut_router_request_duration_seconds_sum", labels, float64(e.s.sumNs.Load())/1e9)
+		promtext.Sample(w, "bulut_router_request_duration_seconds_count", labels, float64(cum))
 	}
-}
-
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
 }

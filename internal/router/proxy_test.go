@@ -320,6 +320,17 @@ func TestTimeoutsAndCodes(t *testing.T) {
 	if l := f2.lastLine(2); !strings.HasPrefix(l, `at=error code=H20 desc="App boot timeout"`) {
 		t.Fatalf("H20 line %q", l)
 	}
+	// A dyno that crashes while booting ends the wait: H10, not H20.
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		f2.rt.SetRoute(bulut.Route{AppID: f2.app.ID, Crashed: true})
+	}()
+	if res, _ := f2.get("/"); res.StatusCode != 503 {
+		t.Fatalf("crashed while booting: %d", res.StatusCode)
+	}
+	if l := f2.lastLine(3); !strings.HasPrefix(l, `at=error code=H10 desc="App crashed"`) {
+		t.Fatalf("H10 line %q", l)
+	}
 
 	// H80: maintenance.
 	on := true
@@ -395,9 +406,9 @@ func TestMetrics(t *testing.T) {
 	}
 	f.get("/missing")
 	f.lastLine(4) // the last request is counted
-	w := httptest.NewRecorder()
-	f.rt.Metrics().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
-	out := w.Body.String()
+	var b strings.Builder
+	f.rt.WriteMetrics(&b)
+	out := b.String()
 	for _, want := range []string{
 		"# TYPE bulut_router_requests_total counter\n",
 		`bulut_router_requests_total{app="routed",status="200"} 3` + "\n",

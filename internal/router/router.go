@@ -219,14 +219,15 @@ func (rt *Router) findApp(ctx context.Context, host string) (*bulut.App, error) 
 	return apps.FindApp(ctx, name)
 }
 
-// waitRoute waits for an app's route to have a backend, until deadline.
+// waitRoute waits for an app's route to have a backend (or its dynos to
+// have crashed), until deadline.
 func (rt *Router) waitRoute(appID string, deadline time.Time) (bulut.Route, bool) {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	for {
 		route, changed := rt.routeAndChange(appID)
-		if len(route.Backends) > 0 {
-			return route, true
+		if len(route.Backends) > 0 || route.Crashed {
+			return route, true // served, or H10 at once
 		}
 		select {
 		case <-changed:
