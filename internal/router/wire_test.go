@@ -2,6 +2,9 @@ package router_test
 
 import (
 	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -210,4 +213,115 @@ func TestFrontHandsPlatformHostsOver(t *testing.T) {
 			t.Fatalf("request %d: %d %q, want %q", i, res.StatusCode, body, want)
 		}
 	}
+}
+
+// TestWebSocketEcho round-trips RFC 6455 frames through the router: the
+// handshake's headers reach the dyno and its 101 the client.
+func TestWebSocketEcho(t *testing.T) {
+	f := newProxyFixture(t, router.Config{})
+	f.dyno(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") || r.Header.Get("Sec-WebSocket-Version") != "13" {
+			http.Error(w, "not a websocket handshake", http.StatusBadRequest)
+			return
+		}
+		c, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", wsAccept(r.Header.Get("Sec-WebSocket-Key")))
+		brw.Flush()
+		for {
+			op, payload, err := readFrame(brw.Reader)
+			if err != nil || op == 8 {
+				return
+			}
+			brw.Write(frame(op, payload, false)) // the server's frames are not masked
+			brw.Flush()
+		}
+	})
+	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef"))
+	c, br := f.wire("GET /ws HTTP/1.1\r\nHost: routed.localhost:5000\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != 101 || res.Header.Get("Sec-WebSocket-Accept") != wsAccept(key) || res.Header.Get("Upgrade") != "websocket" {
+		t.Fatalf("handshake: %v %v", res, err)
+	}
+	for _, msg := range []string{"hello", strings.Repeat("long message ", 2000)} {
+		c.Write(frame(1, []byte(msg), true))
+		op, payload, err := readFrame(br)
+		if err != nil || op != 1 || string(payload) != msg {
+			t.Fatalf("echo: op %d, %d bytes, %v", op, len(payload), err)
+		}
+	}
+	c.Write(frame(8, nil, true))
+	if l := f.lastLine(1); !strings.Contains(l, `path="/ws"`) || !strings.Contains(l, "status=101") {
+		t.Fatalf("websocket line %q", l)
+	}
+}
+
+func wsAccept(key string) string {
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// frame encodes a final frame; a client's are masked.
+func frame(op byte, payload []byte, masked bool) []byte {
+	b := []byte{0x80 | op}
+	mask := byte(0)
+	if masked {
+		mask = 0x80
+	}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, mask|byte(n))
+	case n < 1<<16:
+		b = append(b, mask|126, byte(n>>8), byte(n))
+	default:
+		b = binary.BigEndian.AppendUint64(append(b, mask|127), uint64(n))
+	}
+	if !masked {
+		return append(b, payload...)
+	}
+	key := []byte{1, 2, 3, 4}
+	b = append(b, key...)
+	for i, c := range payload {
+		b = append(b, c^key[i%4])
+	}
+	return b
+}
+
+func readFrame(br *bufio.Reader) (op byte, payload []byte, err error) {
+	var h [2]byte
+	if _, err = io.ReadFull(br, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		_, err = io.ReadFull(br, e[:])
+		n = uint64(binary.BigEndian.Uint16(e[:]))
+	case 127:
+		var e [8]byte
+		_, err = io.ReadFull(br, e[:])
+		n = binary.BigEndian.Uint64(e[:])
+	}
+	var key [4]byte
+	if h[1]&0x80 != 0 {
+		_, err = io.ReadFull(br, key[:])
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	payload = make([]byte, n)
+	if _, err = io.ReadFull(br, payload); err != nil {
+		return 0, nil, err
+	}
+	if h[1]&0x80 != 0 {
+		for i := range payload {
+			payload[i] ^= key[i%4]
+		}
+	}
+	return h[0] & 0x0f, payload, nil
 }
