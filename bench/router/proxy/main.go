@@ -16,6 +16,7 @@ import (
 	_ "net/http/pprof"
 
 	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/logplex"
 	"github.com/bulut-bulut/bulut/internal/router"
 	"github.com/bulut-bulut/bulut/internal/store/sqlite"
 )
@@ -43,7 +44,12 @@ func main() {
 	}
 	_, port, _ := net.SplitHostPort(listen)
 	p, _ := strconv.Atoi(port)
-	rt := router.New(router.Config{Apps: router.CacheApps(apps), URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: p}})
+	// Router lines go to the log service, as in the server.
+	logs := logplex.New(logplex.Config{Dir: filepath.Join(dir, "logs"), Drains: sqlite.NewLogDrainService(db)})
+	if err := logs.Open(); err != nil {
+		log.Fatal(err)
+	}
+	rt := router.New(router.Config{Apps: router.CacheApps(apps), Logs: logs, URLs: bulut.URLs{Scheme: "http", Domain: "localhost", Port: p}})
 	rt.SetRoute(bulut.Route{AppID: app.ID, Backends: []string{upstream}, Dynos: []string{"web.1"}})
 	if a := os.Getenv("PPROF"); a != "" {
 		go http.ListenAndServe(a, nil)
