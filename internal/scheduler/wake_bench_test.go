@@ -57,7 +57,12 @@ def index():
 	}
 	for _, ap := range apps {
 		t.Run(ap.name, func(t *testing.T) {
-			e, blobs := localEnv(t, sleepTimings(400*time.Millisecond))
+			// The idle timeout is longer than a wake (gunicorn's boot): an
+			// app falls asleep again that long after its last request
+			// began (Touch), even with that request still waiting.
+			timings := sleepTimings(time.Second)
+			timings.IdleTimeout = 2 * time.Second
+			e, blobs := localEnv(t, timings)
 			ctx := e.account("alice@example.com")
 			app := e.app(ctx, "wake-"+ap.name)
 			start := time.Now()
