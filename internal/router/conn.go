@@ -37,9 +37,9 @@ type clientConn struct {
 }
 
 func newClientConn(rt *Router, c net.Conn, br *bufio.Reader) *clientConn {
-	cc := &clientConn{rt: rt, c: &timedConn{Conn: c}, br: br}
+	cc := &clientConn{rt: rt, c: &timedConn{Conn: newRawConn(c)}, br: br}
 	if cc.br == nil {
-		cc.br = bufio.NewReaderSize(c, 4096)
+		cc.br = bufio.NewReaderSize(cc.c.Conn, 4096)
 	}
 	cc.ip = c.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(cc.ip); err == nil {

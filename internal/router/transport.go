@@ -63,6 +63,7 @@ func (p *pool) dial(ctx context.Context, addr string) (*backendConn, error) {
 	if err != nil {
 		return nil, err
 	}
+	c = newRawConn(c)
 	return &backendConn{timedConn: timedConn{Conn: c}, addr: addr, br: bufio.NewReaderSize(c, 4096)}, nil
 }
 
@@ -84,17 +85,21 @@ func (p *pool) put(bc *backendConn) {
 // alive peeks at an idle connection: one the dyno closed reads EOF.
 func (bc *backendConn) alive() bool {
 	bc.noReadDeadline() // a past one would fail the peek
-	sc, ok := bc.Conn.(syscall.Conn)
-	if !ok {
+	var raw syscall.RawConn
+	switch c := bc.Conn.(type) {
+	case *rawConn:
+		raw = c.rc
+	case syscall.Conn:
+		var err error
+		if raw, err = c.SyscallConn(); err != nil {
+			return false
+		}
+	default:
 		return true
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	ok = false
+	var ok bool
 	var buf [1]byte
-	err = raw.Read(func(fd uintptr) bool {
+	err := raw.Read(func(fd uintptr) bool {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		ok = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK) // nothing to read: open and idle
 		return true
