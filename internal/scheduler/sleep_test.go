@@ -133,14 +133,17 @@ func errString(err error) string {
 
 func TestLocalDeepSleep(t *testing.T) {
 	t.Parallel()
-	e, blobs := localEnv(t, sleepTimings(300*time.Millisecond))
+	// An idle timeout above the wake's requests: an app falls asleep again
+	// that long after its last request began, answered or not.
+	timings := sleepTimings(300 * time.Millisecond)
+	timings.IdleTimeout = time.Second
+	e, blobs := localEnv(t, timings)
 	ctx := e.account("alice@example.com")
 	app := e.app(ctx, "deep")
 	e.deploySlug(ctx, blobs, app, map[string]string{"web": "python3 app.py"}, map[string]string{"app.py": sleepApp})
-	e.waitPS(ctx, app, "web.1:up")
-	e.waitPS(ctx, app, "web.1:idle")
-	// Then stopped, still listed idle, the route still asleep.
-	e.waitOutput(app, "web.1", "State changed from up to idle", "Stopping all processes with SIGTERM", "State changed from idle to down")
+	// Up, idle, then stopped: still listed idle, the route still asleep.
+	e.waitOutput(app, "web.1", "State changed from starting to up", "State changed from up to idle",
+		"Stopping all processes with SIGTERM", "State changed from idle to down")
 	e.waitPS(ctx, app, "web.1:idle")
 	if rt, _ := e.routes.route(app.ID); !rt.Asleep {
 		t.Fatalf("route %+v, want asleep", rt)
@@ -156,7 +159,8 @@ func TestLocalDeepSleep(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	e.waitPS(ctx, app, "web.1:up")
+	// Started again (ps may say idle again already: the app sleeps on).
+	e.waitOutput(app, "web.1", "State changed from idle to down", "Starting process", "State changed from starting to up")
 }
 
 func TestLocalOtherSizesNeverSleep(t *testing.T) {
@@ -212,9 +216,13 @@ func TestDeepSleepListsIdleDynos(t *testing.T) {
 			t.Errorf("FindDyno(%s) = %+v, %v", ref, d, err)
 		}
 	}
-	// Stopping a sleeping dyno: it is stopped already.
+	// Stopping a sleeping dyno: it is stopped already; restarting one
+	// applies when the app wakes.
 	if err := e.s.StopDyno(ctx, app.ID, "web.1"); err != nil {
 		t.Errorf("StopDyno of a sleeping dyno: %v", err)
+	}
+	if err := e.s.RestartDynos(ctx, app.ID, "web.2"); err != nil {
+		t.Errorf("RestartDynos of a sleeping dyno: %v", err)
 	}
 	e.waitPS(ctx, app, "web.1:idle", "web.2:idle", "worker.1:idle")
 
