@@ -19,7 +19,8 @@ type pipe struct {
 	dst     *bufio.Writer
 	dstConn *timedConn
 	idle    time.Duration
-	n       int64 // payload bytes written
+	waiting func() // called before each read that may block (may be nil)
+	n       int64  // payload bytes written
 
 	srcErr, dstErr error // the first failure of each side
 }
@@ -34,6 +35,9 @@ func (p *pipe) wait() bool {
 	}
 	if !p.flush() {
 		return false
+	}
+	if p.waiting != nil {
+		p.waiting()
 	}
 	p.srcConn.readWindow(time.Now(), p.idle)
 	return true

@@ -33,6 +33,10 @@ type clientConn struct {
 	ip    string // the client's address
 	https bool
 
+	appID     string       // the app of the request being served
+	touchedAt atomic.Int64 // when the Waker was last told of it (unix ns)
+	awake     func()       // keepAwake(false), made once
+
 	active atomic.Bool // serving a request (not waiting for one)
 }
 
@@ -41,11 +45,31 @@ func newClientConn(rt *Router, c net.Conn, br *bufio.Reader) *clientConn {
 	if cc.br == nil {
 		cc.br = bufio.NewReaderSize(cc.c.Conn, 4096)
 	}
+	cc.awake = func() { cc.keepAwake(false) }
 	cc.ip = c.RemoteAddr().String()
 	if host, _, err := net.SplitHostPort(cc.ip); err == nil {
 		cc.ip = host
 	}
 	return cc
+}
+
+// touchEvery is how often a long response or tunnel tells the Waker its
+// app is busy.
+const touchEvery = time.Second
+
+// keepAwake tells the Waker that the request's app is in use, at once
+// when now is set, else if it wasn't told for touchEvery: an app must not
+// fall asleep under a long response or a WebSocket.
+func (cc *clientConn) keepAwake(now bool) {
+	w := cc.rt.cfg.Waker
+	if w == nil || cc.appID == "" {
+		return
+	}
+	t := time.Now().UnixNano()
+	if last := cc.touchedAt.Load(); now || t-last >= int64(touchEvery) {
+		cc.touchedAt.Store(t)
+		w.Touch(cc.appID)
+	}
 }
 
 // serve answers the connection's requests until it closes, fails, or

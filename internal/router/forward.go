@@ -250,7 +250,7 @@ func (cc *clientConn) sendBody(bc *backendConn, l *requestLog) (ok, keep bool) {
 	bw := writer(bc)
 	defer putWriter(bw)
 	bw.Write(cc.out)
-	p := pipe{src: cc.br, srcConn: cc.c, dst: bw, dstConn: &bc.timedConn, idle: cc.rt.cfg.IdleTimeout}
+	p := pipe{src: cc.br, srcConn: cc.c, dst: bw, dstConn: &bc.timedConn, idle: cc.rt.cfg.IdleTimeout, waiting: cc.awake}
 	if req.chunked {
 		ok = p.copyChunked(false)
 	} else {
@@ -367,10 +367,10 @@ func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, d
 			l.clientGone()
 			return false
 		}
-		l.bytes = tunnel(cc.c.Conn, cc.br, bc.Conn, bc.br, cc.rt.cfg.IdleTimeout)
+		l.bytes = tunnel(cc.c.Conn, cc.br, bc.Conn, bc.br, cc.rt.cfg.IdleTimeout, cc.awake)
 		return false
 	}
-	p := pipe{src: bc.br, srcConn: &bc.timedConn, dst: bw, dstConn: cc.c, idle: cc.rt.cfg.IdleTimeout}
+	p := pipe{src: bc.br, srcConn: &bc.timedConn, dst: bw, dstConn: cc.c, idle: cc.rt.cfg.IdleTimeout, waiting: cc.awake}
 	ok := true
 	switch {
 	case noBody:
@@ -445,8 +445,9 @@ func appendVia(b, prior []byte) []byte {
 
 // tunnel copies an upgraded connection both ways until either side
 // closes or both are silent for the idle window (Heroku's 55 s apply to
-// WebSockets too). It returns the bytes sent to the client.
-func tunnel(client net.Conn, clientBuf io.Reader, dyno net.Conn, dynoBuf io.Reader, idle time.Duration) int64 {
+// WebSockets too), calling active as bytes move. It returns the bytes
+// sent to the client.
+func tunnel(client net.Conn, clientBuf io.Reader, dyno net.Conn, dynoBuf io.Reader, idle time.Duration, active func()) int64 {
 	defer client.Close()
 	defer dyno.Close()
 	var last atomicTime
@@ -454,11 +455,11 @@ func tunnel(client net.Conn, clientBuf io.Reader, dyno net.Conn, dynoBuf io.Read
 	up := make(chan struct{})
 	go func() {
 		defer close(up)
-		copyIdle(dyno, client, clientBuf, idle, &last)
+		copyIdle(dyno, client, clientBuf, idle, &last, active)
 		dyno.Close()
 		client.Close()
 	}()
-	n := copyIdle(client, dyno, dynoBuf, idle, &last)
+	n := copyIdle(client, dyno, dynoBuf, idle, &last, active)
 	client.Close()
 	dyno.Close()
 	<-up
@@ -467,7 +468,7 @@ func tunnel(client net.Conn, clientBuf io.Reader, dyno net.Conn, dynoBuf io.Read
 
 // copyIdle copies from src (read through r) to dst until either fails or
 // neither side moved for the idle window.
-func copyIdle(dst, src net.Conn, r io.Reader, idle time.Duration, last *atomicTime) int64 {
+func copyIdle(dst, src net.Conn, r io.Reader, idle time.Duration, last *atomicTime, active func()) int64 {
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
 	var n int64
@@ -476,6 +477,7 @@ func copyIdle(dst, src net.Conn, r io.Reader, idle time.Duration, last *atomicTi
 		m, err := r.Read(*buf)
 		if m > 0 {
 			last.touch()
+			active()
 			dst.SetWriteDeadline(time.Now().Add(idle))
 			if _, err := dst.Write((*buf)[:m]); err != nil {
 				return n

@@ -95,6 +95,8 @@ func (rt *Router) finish(app *bulut.App, cc *clientConn, l *requestLog) {
 		status = http.StatusOK
 	}
 	rt.metrics.observe(app.Name, status, time.Since(l.start))
+	cc.keepAwake(true) // the app was busy until now
+	cc.appID = ""
 	if rt.cfg.Logs == nil {
 		return
 	}

@@ -37,7 +37,8 @@ type Config struct {
 	// then holds its requests until one is up, for up to BootTimeout (H20
 	// after). May be nil (no app is ever starting).
 	Starting func(appID string) bool
-	// Waker is told of every request to an app (its idle timer) and
+	// Waker is told of every request to an app (its idle timer: at its
+	// start, its end, and every second while its bytes flow) and
 	// wakes apps whose route is Asleep, holding the request up to
 	// BootTimeout (H20 after). May be nil (apps never sleep).
 	Waker bulut.Waker
@@ -136,9 +137,8 @@ func (rt *Router) serveRequest(cc *clientConn, host string, start time.Time) boo
 		return cc.page(l, http.StatusServiceUnavailable, "maintenance", nil)
 	}
 
-	if rt.cfg.Waker != nil {
-		rt.cfg.Waker.Touch(app.ID)
-	}
+	cc.appID = app.ID
+	cc.keepAwake(true)
 	route := rt.route(app.ID)
 	if route.QuotaExceeded {
 		l.fail(codeQuota, http.StatusServiceUnavailable)

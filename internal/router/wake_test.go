@@ -50,7 +50,17 @@ func TestRouterWakesSleepingApps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dyno := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "awake") }))
+	dyno := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stream" {
+			for range 15 {
+				io.WriteString(w, ".")
+				w.(http.Flusher).Flush()
+				time.Sleep(100 * time.Millisecond)
+			}
+			return
+		}
+		io.WriteString(w, "awake")
+	}))
 	defer dyno.Close()
 	logs := &memoryLogs{}
 	waker := &fakeWaker{backend: strings.TrimPrefix(dyno.URL, "http://")}
@@ -72,8 +82,21 @@ func TestRouterWakesSleepingApps(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := waker.touches.Load(); n != 20 {
-		t.Errorf("%d touches, want 20", n)
+	if n := waker.touches.Load(); n < 20 {
+		t.Errorf("%d touches, want one at least per request", n)
+	}
+
+	// A long response keeps telling the Waker its app is busy, so that
+	// the app doesn't fall asleep under it.
+	before := waker.touches.Load()
+	if code, body := getHost(t, addr, "sleepy.localhost:5000", "/stream"); code != 200 || body != strings.Repeat(".", 15) {
+		t.Fatalf("stream: %d %q", code, body)
+	}
+	for deadline := time.Now().Add(2 * time.Second); waker.touches.Load()-before < 3 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond) // the last touch comes once the response is sent
+	}
+	if n := waker.touches.Load() - before; n < 3 {
+		t.Errorf("%d touches for a 1.5 s response, want its start, end and one during it", n)
 	}
 
 	// Free dyno hours used up: H82.
