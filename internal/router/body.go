@@ -145,12 +145,8 @@ func (p *pipe) chunkHeader(n int) bool {
 // client of HTTP/1.0, whose response ends with the connection).
 func (p *pipe) copyChunked(strip bool) bool {
 	for {
-		if !p.wait() {
-			return false
-		}
-		line, err := p.src.ReadSlice('\n')
-		if err != nil {
-			p.srcErr = chunkErr(err)
+		line, ok := p.copyLine(strip)
+		if !ok {
 			return false
 		}
 		size, ok := parseChunkSize(line)
@@ -158,41 +154,23 @@ func (p *pipe) copyChunked(strip bool) bool {
 			p.srcErr = errBadChunk
 			return false
 		}
-		if !strip && !p.write(line) {
-			return false
-		}
 		if size == 0 {
-			return p.copyTrailer(strip)
+			break
 		}
 		if !p.copyLength(size) {
 			return false
 		}
-		if !p.wait() {
-			return false
-		}
-		end, err := p.src.ReadSlice('\n')
-		if err != nil || len(end) > 2 || end[0] != '\n' && end[0] != '\r' {
-			p.srcErr = chunkErr(err)
-			return false
-		}
-		if !strip && !p.write(end) {
+		if end, ok := p.copyLine(strip); !ok || len(end) > 2 || end[0] != '\n' && end[0] != '\r' {
+			if ok {
+				p.srcErr = errBadChunk
+			}
 			return false
 		}
 	}
-}
-
-// copyTrailer copies the trailer section that ends a chunked body.
-func (p *pipe) copyTrailer(strip bool) bool {
+	// The trailer section, to its empty line.
 	for {
-		if !p.wait() {
-			return false
-		}
-		line, err := p.src.ReadSlice('\n')
-		if err != nil {
-			p.srcErr = chunkErr(err)
-			return false
-		}
-		if !strip && !p.write(line) {
+		line, ok := p.copyLine(strip)
+		if !ok {
 			return false
 		}
 		if len(line) <= 2 {
@@ -201,8 +179,25 @@ func (p *pipe) copyTrailer(strip bool) bool {
 	}
 }
 
+// copyLine reads a line of a chunked body's framing, and copies it unless
+// strip.
+func (p *pipe) copyLine(strip bool) ([]byte, bool) {
+	if !p.wait() {
+		return nil, false
+	}
+	line, err := p.src.ReadSlice('\n')
+	if err != nil {
+		p.srcErr = chunkErr(err)
+		return nil, false
+	}
+	if !strip && !p.write(line) {
+		return nil, false
+	}
+	return line, true
+}
+
 func chunkErr(err error) error {
-	if err == nil || err == bufio.ErrBufferFull {
+	if err == bufio.ErrBufferFull {
 		return errBadChunk
 	}
 	if err == io.EOF {
