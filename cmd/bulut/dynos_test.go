@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -124,6 +125,25 @@ func TestDynos_ScaleAndRoute(t *testing.T) {
 		code, body, _ := e.appGet("echo", "/")
 		return code == 503 && strings.Contains(body, "Application Error")
 	})
+	e.waitFor("H14 line", func() bool {
+		return strings.Contains(e.logs("echo"), `bulut[router]: at=error code=H14 desc="No web processes running" method=GET path="/"`)
+	})
+}
+
+// logs returns an app's last log lines, as a log session gives them.
+func (e *deployEnv) logs(app string) string {
+	e.t.Helper()
+	var session struct {
+		LogplexURL string `json:"logplex_url"`
+	}
+	e.Do(e.t, "POST", "/apps/"+app+"/log-sessions", e.token, map[string]any{"lines": 100}, 201, &session)
+	res, err := http.Get(session.LogplexURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
 }
 
 func TestDynos_EphemeralFilesystem(t *testing.T) {

@@ -235,7 +235,23 @@ func (cc *clientConn) exchange(bc *backendConn, l *requestLog, mayBeStale bool) 
 			return false, false
 		}
 	}
+	// A client that left while a slow response was on its way: H27 (a
+	// write to its socket would still succeed).
+	if time.Since(l.start) > slowResponse && cc.br.Buffered() == 0 && cc.clientGone() {
+		l.clientGone()
+		return false, false
+	}
 	return cc.sendResponse(bc, l, status, &done), false
+}
+
+// slowResponse is how long a response may take before the router checks
+// that its client is still there.
+const slowResponse = 50 * time.Millisecond
+
+// clientGone reports whether the client closed its connection.
+func (cc *clientConn) clientGone() bool {
+	cc.c.noReadDeadline()
+	return peek(cc.c.Conn) == peekClosed
 }
 
 // sendBody sends the request's body to the dyno, after 100 Continue when

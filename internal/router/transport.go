@@ -85,26 +85,46 @@ func (p *pool) put(bc *backendConn) {
 // alive peeks at an idle connection: one the dyno closed reads EOF.
 func (bc *backendConn) alive() bool {
 	bc.noReadDeadline() // a past one would fail the peek
+	return peek(bc.Conn) == peekIdle
+}
+
+// What a peek at a connection finds.
+const (
+	peekIdle   = iota // open, nothing to read
+	peekData          // open, bytes to read
+	peekClosed        // the other side closed it (or it failed)
+)
+
+// peek looks at a connection without reading from it or waiting.
+func peek(c net.Conn) int {
 	var raw syscall.RawConn
-	switch c := bc.Conn.(type) {
+	switch c := c.(type) {
 	case *rawConn:
 		raw = c.rc
 	case syscall.Conn:
 		var err error
 		if raw, err = c.SyscallConn(); err != nil {
-			return false
+			return peekClosed
 		}
 	default:
-		return true
+		return peekIdle
 	}
-	var ok bool
+	state := peekClosed
 	var buf [1]byte
 	err := raw.Read(func(fd uintptr) bool {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		ok = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK) // nothing to read: open and idle
+		switch {
+		case n > 0:
+			state = peekData
+		case n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK):
+			state = peekIdle
+		}
 		return true
 	})
-	return err == nil && ok
+	if err != nil {
+		return peekClosed
+	}
+	return state
 }
 
 // timedConn is a connection that remembers its deadlines, so that a

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,9 +116,7 @@ func TestWire(t *testing.T) {
 			t.Fatalf("%q: %d", bad, res.StatusCode)
 		}
 	}
-	if l := f.lastLine(9); !strings.HasPrefix(l, `at=error code=H26 desc="Request Error" cause="bad chunk"`) {
-		t.Fatalf("bad chunk line %q", l)
-	}
+	f.waitLine(`at=error code=H26 desc="Request Error" cause="bad chunk"`)
 
 	// An HTTP/1.0 client: no keep-alive, and the answer ends with the
 	// connection.
@@ -161,9 +160,7 @@ func TestWireResponses(t *testing.T) {
 	if res, _ := readResponse(t, br, "GET"); res.StatusCode != 503 {
 		t.Fatalf("H17: %d", res.StatusCode)
 	}
-	if l := f.lastLine(3); !strings.HasPrefix(l, `at=error code=H17 desc="Poorly formatted HTTP response"`) {
-		t.Fatalf("H17 line %q", l)
-	}
+	f.waitLine(`at=error code=H17 desc="Poorly formatted HTTP response"`)
 
 	// 1xx responses but 100 pass to the client before the final one; a
 	// dyno's keep-alive connection is reused.
@@ -324,4 +321,76 @@ func readFrame(br *bufio.Reader) (op byte, payload []byte, err error) {
 		}
 	}
 	return h[0] & 0x0f, payload, nil
+}
+
+// TestInterruptions: H18 (the dyno closes mid-request), H19 (it doesn't
+// accept), H27 (the client leaves before the response), H28 (the client
+// stops sending its body).
+func TestInterruptions(t *testing.T) {
+	f := newProxyFixture(t, router.Config{IdleTimeout: 200 * time.Millisecond, ConnectTimeout: 200 * time.Millisecond})
+	// H18: the dyno reads part of the body and closes.
+	f.rawDyno(func(br *bufio.Reader, c net.Conn) {
+		skipHead(br)
+		br.Read(make([]byte, 10))
+	})
+	_, br := f.wire("POST / HTTP/1.1\r\nHost: routed.localhost:5000\r\nContent-Length: 1000000\r\n\r\n" + strings.Repeat("x", 1000000))
+	if res, _ := readResponse(t, br, "POST"); res.StatusCode != 503 {
+		t.Fatalf("H18: %d", res.StatusCode)
+	}
+	f.waitLine(`sock=backend at=error code=H18 desc="Server Request Interrupted"`)
+
+	// H27: the client closes its connection while the dyno works.
+	f.dyno(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(150 * time.Millisecond)
+		io.WriteString(w, "too late")
+	})
+	c, _ := f.wire("GET /slow HTTP/1.1\r\nHost: routed.localhost:5000\r\n\r\n")
+	time.Sleep(20 * time.Millisecond)
+	c.Close()
+	if l := f.waitLine(`sock=client at=warning code=H27 desc="Client Request Interrupted" method=GET path="/slow"`); !strings.Contains(l, "status=499") {
+		t.Fatalf("H27 line %q", l)
+	}
+
+	// H28: the client sends part of its body, then nothing.
+	c, _ = f.wire("POST /upload HTTP/1.1\r\nHost: routed.localhost:5000\r\nContent-Length: 100\r\n\r\npart")
+	if l := f.waitLine(`at=warning code=H28 desc="Client Connection Idle" method=POST path="/upload"`); !strings.Contains(l, "status=499") {
+		t.Fatalf("H28 line %q", l)
+	}
+	c.Close()
+
+	// H19: a dyno that doesn't accept within the connect timeout (a
+	// listener whose backlog is full).
+	f.route(fullListener(t))
+	_, br = f.wire("GET / HTTP/1.1\r\nHost: routed.localhost:5000\r\n\r\n")
+	if res, _ := readResponse(t, br, "GET"); res.StatusCode != 503 {
+		t.Fatalf("H19: %d", res.StatusCode)
+	}
+	f.waitLine(`at=error code=H19 desc="Backend connection timeout"`)
+}
+
+// fullListener returns the address of a listener that never accepts and
+// whose backlog is full: connecting to it times out.
+func fullListener(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := syscall.Getsockname(fd)
+	addr := fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port)
+	// Fill the backlog: connections the kernel queues but nobody accepts.
+	for range 8 {
+		d := net.Dialer{Timeout: 100 * time.Millisecond}
+		if c, err := d.Dial("tcp", addr); err == nil {
+			t.Cleanup(func() { c.Close() })
+		}
+	}
+	return addr
 }
