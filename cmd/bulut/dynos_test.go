@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,7 +136,7 @@ func (e *deployEnv) logs(app string) string {
 		LogplexURL string `json:"logplex_url"`
 	}
 	e.Do(e.t, "POST", "/apps/"+app+"/log-sessions", e.token, map[string]any{"lines": 100}, 201, &session)
-	res, err := http.Get(session.LogplexURL)
+	res, err := e.Client.Get(session.LogplexURL) // its dialer resolves *.localhost
 	if err != nil {
 		e.t.Fatal(err)
 	}
