@@ -29,8 +29,9 @@ type clientConn struct {
 	bw    *bufio.Writer // to the client, held while a request is served
 	req   request
 	res   head
-	out   []byte // the head being written
-	ip    string // the client's address
+	log   requestLog // the request's
+	out   []byte     // the head being written
+	ip    string     // the client's address
 	https bool
 
 	appID     string       // the app of the request being served

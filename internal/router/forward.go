@@ -170,7 +170,7 @@ func (cc *clientConn) exchange(bc *backendConn, l *requestLog, mayBeStale bool) 
 	case req.chunked:
 		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	case req.contentLength >= 0:
-		b = appendField(b, "Content-Length", strconv.AppendInt(nil, req.contentLength, 10))
+		b = appendLength(b, req.contentLength)
 	}
 	if req.upgrade {
 		up, _ := req.get("upgrade")
@@ -365,7 +365,7 @@ func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, d
 	case upgraded:
 		b = append(b, "Connection: Upgrade\r\n"...)
 	case length >= 0:
-		b = appendField(b, "Content-Length", strconv.AppendInt(nil, length, 10))
+		b = appendLength(b, length)
 	case !noBody && !req.http10:
 		b = append(b, "Transfer-Encoding: chunked\r\n"...)
 	}

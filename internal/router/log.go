@@ -3,6 +3,7 @@ package router
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bulut-bulut/bulut"
@@ -100,7 +101,9 @@ func (rt *Router) finish(app *bulut.App, cc *clientConn, l *requestLog) {
 	if rt.cfg.Logs == nil {
 		return
 	}
-	b := make([]byte, 0, 256)
+	buf := lineBuffers.Get().(*[]byte)
+	defer lineBuffers.Put(buf)
+	b := (*buf)[:0]
 	if l.sock != "" {
 		b = append(b, "sock="...)
 		b = append(b, l.sock...)
@@ -166,7 +169,10 @@ func (rt *Router) finish(app *bulut.App, cc *clientConn, l *requestLog) {
 		b = append(b, "http"...)
 	}
 	rt.cfg.Logs.Log(app.ID, bulut.LogLine{Source: bulut.SourcePlatform, Process: "router", Text: string(b)})
+	*buf = b
 }
+
+var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 func appendMillis(b []byte, d time.Duration) []byte {
 	return append(strconv.AppendInt(b, d.Milliseconds(), 10), "ms"...)

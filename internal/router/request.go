@@ -221,6 +221,12 @@ func appendStatusLine(b []byte, code int, reason string) []byte {
 	return append(b, "\r\n"...)
 }
 
+func appendLength(b []byte, n int64) []byte {
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, n, 10)
+	return append(b, "\r\n"...)
+}
+
 func appendField(b []byte, name string, value []byte) []byte {
 	b = append(b, name...)
 	b = append(b, ": "...)

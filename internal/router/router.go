@@ -111,7 +111,8 @@ func (rt *Router) serveRequest(cc *clientConn, host string, start time.Time) boo
 		}
 		return cc.page(&requestLog{}, http.StatusNotFound, "no-such-app", nil)
 	}
-	l := &requestLog{start: start}
+	l := &cc.log
+	*l = requestLog{start: start}
 	if validRequestID(req.requestID) {
 		l.requestID = string(req.requestID)
 	} else {
