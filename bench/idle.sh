@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $pid 2>/dev/null && wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 go build -trimpath -ldflags=-s -o "$tmp/bulut" ./cmd/bulut
 CGO_ENABLED=0 go build -o "$tmp/bulut-debug" ./cmd/bulut
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

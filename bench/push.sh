@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+trap 'kill $pid 2>/dev/null && wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 CGO_ENABLED=0 go build -o "$tmp/bulut" ./cmd/bulut
 wheels=$tmp/wheels
 "$root/../shared/tools/make-wheelhouse" --out "$wheels" --seed-app >/dev/null
