@@ -654,27 +654,46 @@ func TestDeploy_Canceled(t *testing.T) {
 	}
 }
 
-func TestOpenBuildOutput_Follow(t *testing.T) {
-	e := newEnv(t)
-	bp := writeBuildpack(t, t.TempDir(), map[string]string{
-		"detect":  `echo Gated`,
-		"compile": `echo "       before the gate"; while [ ! -f /tmp/gate/open ]; do sleep 0.01; done; echo "       after the gate"`,
-	})
+// gatedBuild starts a build whose compile prints "before the gate", then
+// waits for openGate (and runs after, if given), and returns once the
+// build waits: its result comes on done.
+func (e *env) gatedBuild(after string) (done chan string, out *syncBuffer) {
+	e.t.Helper()
+	compile := `echo "       before the gate"; while [ ! -f /tmp/gate/open ]; do sleep 0.01; done`
+	if after != "" {
+		compile += "; " + after
+	}
+	bp := writeBuildpack(e.t, e.t.TempDir(), map[string]string{"detect": `echo Gated`, "compile": compile})
 	e.svc.Buildpacks.SetBuildpacks(e.ctx, e.app.ID, []string{bp})
-	// The compile waits for a file the test creates in the build's /tmp.
-	done := make(chan string)
-	var out syncBuffer
+	done, out = make(chan string), &syncBuffer{}
 	go func() {
-		_, err := e.b.Deploy(e.ctx, bulut.Deploy{App: e.app, Commit: "abcdef0123", Source: files{"Procfile": "web: true"}.source()}, &out)
+		_, err := e.b.Deploy(e.ctx, bulut.Deploy{App: e.app, Commit: "abcdef0123", Source: files{"Procfile": "web: true"}.source()}, out)
 		done <- fmt.Sprint(err)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "before the gate") {
 		if time.Now().After(deadline) {
-			t.Fatalf("no output: %q", out.String())
+			e.t.Fatalf("no output: %q", out.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	return done, out
+}
+
+// openGate lets a gated build go on: its private /tmp is the build's
+// scratch tmp dir.
+func (e *env) openGate(buildID string) {
+	e.t.Helper()
+	tmp := filepath.Join(e.dir, "data", "builds", buildID, "root", "tmp")
+	if err := os.MkdirAll(filepath.Join(tmp, "gate"), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(tmp, "gate", "open"), nil, 0o644)
+}
+
+func TestOpenBuildOutput_Follow(t *testing.T) {
+	e := newEnv(t)
+	done, out := e.gatedBuild(`echo "       after the gate"`)
 	b := e.lastBuild()
 	r, err := e.b.OpenBuildOutput(e.ctx, b.ID)
 	if err != nil {
@@ -690,12 +709,7 @@ func TestOpenBuildOutput_Follow(t *testing.T) {
 		}
 		got += string(buf[:n])
 	}
-	// Open the gate: the build's private /tmp is its scratch tmp dir.
-	tmp := filepath.Join(e.dir, "data", "builds", b.ID, "root", "tmp")
-	if err := os.MkdirAll(filepath.Join(tmp, "gate"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(tmp, "gate", "open"), nil, 0o644)
+	e.openGate(b.ID)
 	rest, err := io.ReadAll(r)
 	if err != nil {
 		t.Fatal(err)

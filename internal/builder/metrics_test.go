@@ -1,15 +1,10 @@
 package builder_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/promtext"
 )
 
 // metrics scrapes the builder: each sample's value by name and labels.
@@ -17,17 +12,9 @@ func (e *env) metrics() (map[string]float64, string) {
 	e.t.Helper()
 	var b strings.Builder
 	e.b.WriteMetrics(&b)
-	samples := map[string]float64{}
-	for _, l := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
-		if strings.HasPrefix(l, "#") {
-			continue
-		}
-		series, value, ok := strings.Cut(l, " ")
-		v, err := strconv.ParseFloat(value, 64)
-		if !ok || err != nil {
-			e.t.Fatalf("bad sample line %q", l)
-		}
-		samples[series] = v
+	samples, err := promtext.Samples(b.String())
+	if err != nil {
+		e.t.Fatal(err)
 	}
 	return samples, b.String()
 }
@@ -81,30 +68,9 @@ func TestWriteMetrics(t *testing.T) {
 	})
 
 	// A build waiting for the test: running.
-	bp := writeBuildpack(t, t.TempDir(), map[string]string{
-		"detect":  `echo Gated`,
-		"compile": `echo "       before the gate"; while [ ! -f /tmp/gate/open ]; do sleep 0.01; done`,
-	})
-	e.svc.Buildpacks.SetBuildpacks(e.ctx, e.app.ID, []string{bp})
-	done := make(chan string)
-	var out syncBuffer
-	go func() {
-		_, err := e.b.Deploy(e.ctx, bulut.Deploy{App: e.app, Commit: "abcdef0123", Source: files{"Procfile": "web: true"}.source()}, &out)
-		done <- fmt.Sprint(err)
-	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(out.String(), "before the gate") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no output: %q", out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	done, _ := e.gatedBuild("")
 	e.wantMetrics(map[string]float64{`bulut_builds_running`: 1, `bulut_build_duration_seconds_count`: 2})
-	tmp := filepath.Join(e.dir, "data", "builds", e.lastBuild().ID, "root", "tmp")
-	if err := os.MkdirAll(filepath.Join(tmp, "gate"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(tmp, "gate", "open"), nil, 0o644)
+	e.openGate(e.lastBuild().ID)
 	if err := <-done; err != "<nil>" {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@
 package promtext
 
 import (
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -106,4 +107,22 @@ func (h *Histogram) Write(w io.Writer, name string, pairs ...string) {
 	labels := Labels(pairs...)
 	Sample(w, name+"_sum", labels, h.sum)
 	Sample(w, name+"_count", labels, float64(cum))
+}
+
+// Samples reads a scrape's sample lines (comments skipped): each sample's
+// value by its name and labels, as written (for tests and checks).
+func Samples(text string) (map[string]float64, error) {
+	samples := map[string]float64{}
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		series, value, ok := strings.Cut(l, " ")
+		v, err := strconv.ParseFloat(value, 64)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("bad sample line %q", l)
+		}
+		samples[series] = v
+	}
+	return samples, nil
 }

@@ -2,12 +2,12 @@ package scheduler_test
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/promtext"
 	"github.com/bulut-bulut/bulut/internal/scheduler"
 )
 
@@ -24,20 +24,11 @@ func (e *env) metrics() (map[string]float64, []string) {
 	e.t.Helper()
 	var b strings.Builder
 	e.s.WriteMetrics(&b)
-	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	samples := map[string]float64{}
-	for _, l := range lines {
-		if strings.HasPrefix(l, "#") {
-			continue
-		}
-		series, value, ok := strings.Cut(l, " ")
-		v, err := strconv.ParseFloat(value, 64)
-		if !ok || err != nil {
-			e.t.Fatalf("bad sample line %q", l)
-		}
-		samples[series] = v
+	samples, err := promtext.Samples(b.String())
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	return samples, lines
+	return samples, strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }
 
 // wantDynos checks bulut_dynos samples: "app type state" -> count.
