@@ -12,6 +12,7 @@ import (
 // Heroku's router error codes that this router answers.
 const (
 	codeAppCrashed     = "H10"
+	codeBacklog        = "H11"
 	codeBadResponse    = "H17"
 	codeTimeout        = "H12"
 	codeBackend        = "H13"
@@ -33,6 +34,7 @@ const (
 
 var codeDescriptions = map[string]string{
 	codeAppCrashed:     "App crashed",
+	codeBacklog:        "Backlog too deep",
 	codeBadResponse:    "Poorly formatted HTTP response",
 	codeTimeout:        "Request timeout",
 	codeBackend:        "Connection closed without response",

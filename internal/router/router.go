@@ -49,6 +49,9 @@ type Config struct {
 	ConnectTimeout time.Duration // to connect to a dyno: 5 s (H19)
 	Quarantine     time.Duration // a dyno that failed to connect is skipped: 5 s
 	BootTimeout    time.Duration // held for a starting dyno, or while every dyno is quarantined: 75 s (H20, H99)
+	// Backlog is how many requests an app may have in flight per web
+	// dyno: Heroku's 200 (H11 beyond).
+	Backlog int
 }
 
 func (c *Config) defaults() {
@@ -65,6 +68,9 @@ func (c *Config) defaults() {
 	set(&c.ConnectTimeout, 5*time.Second)
 	set(&c.Quarantine, 5*time.Second)
 	set(&c.BootTimeout, 75*time.Second)
+	if c.Backlog <= 0 {
+		c.Backlog = 200
+	}
 }
 
 // Router answers requests for app hosts: on connections it serves itself
@@ -78,6 +84,8 @@ type Router struct {
 	// handoff gives a connection whose request is for the platform's
 	// hosts to the platform's server (nil: such requests get 404s).
 	handoff func(net.Conn)
+
+	inFlight sync.Map // app ID -> *atomic.Int64: requests being forwarded
 
 	qmu         sync.Mutex
 	quarantined map[string]time.Time // backend -> until
@@ -163,6 +171,12 @@ func (rt *Router) serveRequest(cc *clientConn, host string, start time.Time) boo
 		}
 	}
 	if len(route.Backends) > 0 {
+		n := rt.appInFlight(app.ID)
+		defer n.Add(-1)
+		if n.Add(1) > int64(rt.cfg.Backlog*len(route.Backends)) {
+			l.fail(codeBacklog, http.StatusServiceUnavailable)
+			return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
+		}
 		return rt.forward(cc, l, app.ID)
 	}
 	if cache, ok := rt.cfg.Apps.(*AppCache); ok {
@@ -189,6 +203,15 @@ func (rt *Router) serveRequest(cc *clientConn, host string, start time.Time) boo
 			"Dashboard": rt.cfg.URLs.DashboardURL(),
 		})
 	}
+}
+
+// appInFlight returns the counter of an app's requests in flight.
+func (rt *Router) appInFlight(appID string) *atomic.Int64 {
+	if v, ok := rt.inFlight.Load(appID); ok {
+		return v.(*atomic.Int64)
+	}
+	v, _ := rt.inFlight.LoadOrStore(appID, new(atomic.Int64))
+	return v.(*atomic.Int64)
 }
 
 // lookup returns the app of a host: APP.DOMAIN, or a custom domain.

@@ -394,3 +394,33 @@ func fullListener(t *testing.T) string {
 	}
 	return addr
 }
+
+// TestBacklog: past Backlog requests in flight per web dyno, H11 at once.
+func TestBacklog(t *testing.T) {
+	f := newProxyFixture(t, router.Config{Backlog: 1})
+	arrived, release := make(chan struct{}), make(chan struct{})
+	f.dyno(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			arrived <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, "ok")
+	})
+	held := make(chan int)
+	go func() {
+		res, _ := f.get("/hold")
+		held <- res.StatusCode
+	}()
+	<-arrived
+	if res, _ := f.get("/"); res.StatusCode != 503 {
+		t.Fatalf("over the backlog: %d", res.StatusCode)
+	}
+	f.waitLine(`at=error code=H11 desc="Backlog too deep" method=GET path="/"`)
+	close(release)
+	if code := <-held; code != 200 {
+		t.Fatalf("held request: %d", code)
+	}
+	if res, body := f.get("/"); res.StatusCode != 200 || body != "ok" {
+		t.Fatalf("after: %d %q", res.StatusCode, body)
+	}
+}
