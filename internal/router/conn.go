@@ -248,3 +248,29 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (rt *Router) serveConn(c net.Conn, br *bufio.Reader) bool {
 	return newClientConn(rt, c, br).serve()
 }
+
+// watch watches the client's connection while the router waits on its
+// behalf (a wake, a boot, a slow dyno): when the client closes it, gone
+// is called (from another goroutine). stop ends the watch and reports
+// whether the client left. A client that sends more bytes (a pipelined
+// request) ends the watch: it is not gone.
+func (cc *clientConn) watch(gone func()) (stop func() bool) {
+	if cc.br.Buffered() > 0 {
+		return func() bool { return false }
+	}
+	cc.c.noReadDeadline()
+	left := make(chan bool, 1)
+	go func() {
+		closed := waitPeek(cc.c.Conn) == peekClosed
+		if closed {
+			gone()
+		}
+		left <- closed
+	}()
+	return func() bool {
+		cc.c.SetReadDeadline(time.Unix(1, 0)) // ends the peek's wait
+		closed := <-left
+		cc.c.SetReadDeadline(time.Time{})
+		return closed
+	}
+}

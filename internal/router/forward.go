@@ -195,7 +195,14 @@ func (cc *clientConn) exchange(bc *backendConn, l *requestLog, mayBeStale bool) 
 	}
 
 	// The response head: the dyno has RequestTimeout to start it.
-	bc.readWindow(time.Now(), rt.cfg.RequestTimeout)
+	sent := time.Now()
+	if cc.awaitFirstByte(bc, sent) {
+		l.clientGone()
+		return false, false
+	}
+	if !headBuffered(bc.br) {
+		bc.readWindow(sent, rt.cfg.RequestTimeout)
+	}
 	var status int
 	for {
 		err := readHead(bc.br, &cc.res, responseLimits)
@@ -242,6 +249,31 @@ func (cc *clientConn) exchange(bc *backendConn, l *requestLog, mayBeStale bool) 
 		return false, false
 	}
 	return cc.sendResponse(bc, l, status, &done), false
+}
+
+// watchAfter is how long the router waits for a dyno's first byte before
+// it watches the client's connection meanwhile.
+const watchAfter = time.Second
+
+// awaitFirstByte waits for the dyno's first response byte (or a failure,
+// for readHead to tell). Past watchAfter, the client's connection is
+// watched meanwhile: a client that leaves closes the dyno's connection,
+// as Heroku's router does, and awaitFirstByte reports it.
+func (cc *clientConn) awaitFirstByte(bc *backendConn, sent time.Time) (clientLeft bool) {
+	timeout := cc.rt.cfg.RequestTimeout
+	if timeout <= watchAfter {
+		bc.readWindow(sent, timeout)
+		return false
+	}
+	bc.readWindow(sent, watchAfter)
+	if _, err := bc.br.Peek(1); err == nil || !isTimeout(err) {
+		return false
+	}
+	stop := cc.watch(func() { bc.Close() })
+	bc.readBy = sent.Add(timeout)
+	bc.SetReadDeadline(bc.readBy)
+	bc.br.Peek(1)
+	return stop()
 }
 
 // slowResponse is how long a response may take before the router checks

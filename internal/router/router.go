@@ -153,19 +153,23 @@ func (rt *Router) serveRequest(cc *clientConn, host string, start time.Time) boo
 		l.fail(codeQuota, http.StatusServiceUnavailable)
 		return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 	}
-	if route.Asleep && rt.cfg.Waker != nil {
+	if route.Asleep && rt.cfg.Waker != nil || len(route.Backends) == 0 && !route.Crashed && rt.cfg.Starting != nil && rt.cfg.Starting(app.ID) {
+		// Held until a web dyno is up, while the client stays.
 		ctx, cancel := context.WithDeadline(context.Background(), start.Add(rt.cfg.BootTimeout))
-		err := rt.cfg.Waker.Wake(ctx, app.ID)
-		cancel()
-		if err != nil {
-			l.fail(codeBootTimeout, http.StatusServiceUnavailable)
-			return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
-		}
-		route = rt.route(app.ID)
-	}
-	if len(route.Backends) == 0 && !route.Crashed && rt.cfg.Starting != nil && rt.cfg.Starting(app.ID) {
+		stop := cc.watch(cancel)
 		var ok bool
-		if route, ok = rt.waitRoute(app.ID, start.Add(rt.cfg.BootTimeout)); !ok {
+		if route.Asleep && rt.cfg.Waker != nil {
+			ok = rt.cfg.Waker.Wake(ctx, app.ID) == nil
+			route = rt.route(app.ID)
+		} else {
+			route, ok = rt.waitRoute(ctx, app.ID)
+		}
+		cancel()
+		if stop() {
+			l.clientGone()
+			return false
+		}
+		if !ok {
 			l.fail(codeBootTimeout, http.StatusServiceUnavailable)
 			return cc.page(l, http.StatusServiceUnavailable, "application-error", nil)
 		}
@@ -244,10 +248,8 @@ func (rt *Router) findApp(ctx context.Context, host string) (*bulut.App, error) 
 }
 
 // waitRoute waits for an app's route to have a backend (or its dynos to
-// have crashed), until deadline.
-func (rt *Router) waitRoute(appID string, deadline time.Time) (bulut.Route, bool) {
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
+// have crashed), until ctx is done.
+func (rt *Router) waitRoute(ctx context.Context, appID string) (bulut.Route, bool) {
 	for {
 		route, changed := rt.routeAndChange(appID)
 		if len(route.Backends) > 0 || route.Crashed {
@@ -255,7 +257,7 @@ func (rt *Router) waitRoute(appID string, deadline time.Time) (bulut.Route, bool
 		}
 		select {
 		case <-changed:
-		case <-timer.C:
+		case <-ctx.Done():
 			return route, false
 		}
 	}

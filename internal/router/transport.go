@@ -96,7 +96,13 @@ const (
 )
 
 // peek looks at a connection without reading from it or waiting.
-func peek(c net.Conn) int {
+func peek(c net.Conn) int { return peekConn(c, false) }
+
+// waitPeek waits until a connection has bytes to read or is closed (or
+// its read deadline passes: peekIdle), and tells which, reading nothing.
+func waitPeek(c net.Conn) int { return peekConn(c, true) }
+
+func peekConn(c net.Conn, wait bool) int {
 	var raw syscall.RawConn
 	switch c := c.(type) {
 	case *rawConn:
@@ -109,19 +115,24 @@ func peek(c net.Conn) int {
 	default:
 		return peekIdle
 	}
-	state := peekClosed
+	var state int
 	var buf [1]byte
 	err := raw.Read(func(fd uintptr) bool {
 		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		state = peekClosed
 		switch {
 		case n > 0:
 			state = peekData
 		case n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK):
 			state = peekIdle
+			return !wait
 		}
 		return true
 	})
 	if err != nil {
+		if wait && isTimeout(err) {
+			return peekIdle
+		}
 		return peekClosed
 	}
 	return state

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/router"
 )
 
@@ -423,4 +424,37 @@ func TestBacklog(t *testing.T) {
 	if res, body := f.get("/"); res.StatusCode != 200 || body != "ok" {
 		t.Fatalf("after: %d %q", res.StatusCode, body)
 	}
+}
+
+// TestClientLeavesWhileWaiting: a client that closes its connection while
+// its request waits for a slow dyno, or for a booting one, ends the wait:
+// the dyno's connection is closed (its request's context is done), and
+// the line says H27.
+func TestClientLeavesWhileWaiting(t *testing.T) {
+	f := newProxyFixture(t, router.Config{})
+	cancelled := make(chan bool, 1)
+	f.dyno(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			cancelled <- true
+		case <-time.After(10 * time.Second):
+			cancelled <- false
+		}
+	})
+	c, _ := f.wire("GET /slow HTTP/1.1\r\nHost: routed.localhost:5000\r\n\r\n")
+	time.Sleep(1200 * time.Millisecond) // past the router's first second of waiting
+	c.Close()
+	if !<-cancelled {
+		t.Fatal("the dyno's connection outlived its client's")
+	}
+	f.waitLine(`sock=client at=warning code=H27 desc="Client Request Interrupted" method=GET path="/slow"`)
+
+	var starting atomic.Bool
+	starting.Store(true)
+	f2 := newProxyFixture(t, router.Config{BootTimeout: time.Minute, Starting: func(string) bool { return starting.Load() }})
+	f2.rt.SetRoute(bulut.Route{AppID: f2.app.ID})
+	c, _ = f2.wire("GET /held HTTP/1.1\r\nHost: routed.localhost:5000\r\n\r\n")
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	f2.waitLine(`sock=client at=warning code=H27 desc="Client Request Interrupted" method=GET path="/held"`)
 }
