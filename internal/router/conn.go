@@ -180,7 +180,7 @@ func (cc *clientConn) page(l *requestLog, status int, name string, data any) boo
 	body := pageBuffers.Get().(*bytes.Buffer)
 	defer pageBuffers.Put(body)
 	body.Reset()
-	if err := pages.ExecuteTemplate(body, name+".html", data); err != nil {
+	if err := pages[name].ExecuteTemplate(body, "layout.html", data); err != nil {
 		cc.rt.log.Error("render page", "page", name, "error", err)
 	}
 	b := appendStatusLine(cc.out[:0], status, http.StatusText(status))

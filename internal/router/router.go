@@ -9,9 +9,12 @@ import (
 	"context"
 	"embed"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +25,21 @@ import (
 //go:embed pages/*.html
 var pageFS embed.FS
 
-var pages = template.Must(template.ParseFS(pageFS, "pages/*.html"))
+// pages are the router's HTML pages, by name: each file under pages/
+// fills layout.html's title, body (and style) blocks.
+var pages = func() map[string]*template.Template {
+	names, err := fs.Glob(pageFS, "pages/*.html")
+	if err != nil {
+		panic(err)
+	}
+	m := map[string]*template.Template{}
+	for _, name := range names {
+		if name != "pages/layout.html" {
+			m[strings.TrimSuffix(path.Base(name), ".html")] = template.Must(template.ParseFS(pageFS, "pages/layout.html", name))
+		}
+	}
+	return m
+}()
 
 // Config holds what the router needs.
 type Config struct {
