@@ -267,6 +267,22 @@ func (inv *invocation) clientAndApp(f *appFlags) (*client.Client, string, error)
 	return c, name, err
 }
 
+// appCommand completes cmd, a command acting on an app: it adds the
+// -a/--app and -r/--remote flags, and running cmd calls run with an API
+// client and the app they name. Checks that need no server (of flags and
+// arguments) go in cmd.PreRunE, which cobra runs first.
+func (inv *invocation) appCommand(cmd *cobra.Command, run func(c *client.Client, app string, args []string) error) *cobra.Command {
+	f := addAppFlags(cmd)
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		c, app, err := inv.clientAndApp(f)
+		if err != nil {
+			return err
+		}
+		return run(c, app, args)
+	}
+	return cmd
+}
+
 // fetchApp returns an API client and the app the flags (or the
 // environment, or the git remotes) name.
 func (inv *invocation) fetchApp(f *appFlags) (*client.Client, *client.App, error) {

@@ -39,17 +39,18 @@ type buildpackFlags struct {
 	index int // 1-based; 0 when not given
 }
 
+// addBuildpackFlags adds the app flags and --index to cmd, and checks
+// --index before cmd runs.
 func addBuildpackFlags(cmd *cobra.Command) *buildpackFlags {
 	f := &buildpackFlags{appFlags: addAppFlags(cmd)}
 	cmd.Flags().IntVarP(&f.index, "index", "i", 0, "the 1-based index of the buildpack")
-	return f
-}
-
-func (f *buildpackFlags) check(cmd *cobra.Command) error {
-	if cmd.Flags().Changed("index") && f.index < 1 {
-		return usageErrorf("Invalid index. Must be greater than 0.")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Flags().Changed("index") && f.index < 1 {
+			return usageErrorf("Invalid index. Must be greater than 0.")
+		}
+		return nil
 	}
-	return nil
+	return f
 }
 
 func (inv *invocation) buildpacksSetCommand() *cobra.Command {
@@ -59,17 +60,13 @@ func (inv *invocation) buildpacksSetCommand() *cobra.Command {
 		Long:  "Set the buildpack (a git URL, a local directory on the server, or a built-in name such as heroku/python) at --index (default 1), replacing the one there.",
 		Args:  exactArgs(1),
 	}
-	f := addBuildpackFlags(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return inv.changeBuildpacks(cmd, f, args[0], "set", func(bps []string, i int) []string {
-			if i < len(bps) {
-				bps[i] = args[0]
-				return bps
-			}
-			return append(bps, args[0])
-		})
-	}
-	return cmd
+	return inv.changeBuildpacksCommand(cmd, "set", func(bps []string, buildpack string, index int) []string {
+		if i := max(index-1, 0); i < len(bps) {
+			bps[i] = buildpack
+			return bps
+		}
+		return append(bps, buildpack)
+	})
 }
 
 func (inv *invocation) buildpacksAddCommand() *cobra.Command {
@@ -79,37 +76,45 @@ func (inv *invocation) buildpacksAddCommand() *cobra.Command {
 		Long:  "Add a buildpack at the end of the list, or at --index.",
 		Args:  exactArgs(1),
 	}
+	return inv.changeBuildpacksCommand(cmd, "added", func(bps []string, buildpack string, index int) []string {
+		i := len(bps)
+		if index > 0 {
+			i = min(index-1, len(bps))
+		}
+		return slices.Insert(bps, i, buildpack)
+	})
+}
+
+// changeBuildpacksCommand completes cmd, a command putting its argument
+// in an app's buildpacks: change puts buildpack in bps at index (1-based;
+// 0 when --index is not given), and the new list is saved and shown.
+func (inv *invocation) changeBuildpacksCommand(cmd *cobra.Command, action string, change func(bps []string, buildpack string, index int) []string) *cobra.Command {
 	f := addBuildpackFlags(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		return inv.changeBuildpacks(cmd, f, args[0], "added", func(bps []string, i int) []string {
-			if f.index == 0 {
-				i = len(bps)
-			}
-			return slices.Insert(bps, min(i, len(bps)), args[0])
-		})
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
+		c, app, bps, err := inv.appBuildpacks(f.appFlags)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(bps, args[0]) {
+			return userErrorf("The buildpack %s is already set on your app.", args[0])
+		}
+		return inv.saveBuildpacks(c, f, app, change(bps, args[0], f.index), action)
 	}
 	return cmd
 }
 
-// changeBuildpacks adds or sets buildpack at the flags' index (0-based
-// i given to change) and shows the new list.
-func (inv *invocation) changeBuildpacks(cmd *cobra.Command, f *buildpackFlags, buildpack, action string, change func(bps []string, i int) []string) error {
-	if err := f.check(cmd); err != nil {
-		return err
-	}
-	c, app, err := inv.clientAndApp(f.appFlags)
+// appBuildpacks returns an API client, the app the flags name and the
+// URLs of its buildpacks in order.
+func (inv *invocation) appBuildpacks(f *appFlags) (*client.Client, string, []string, error) {
+	c, app, err := inv.clientAndApp(f)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
 	installed, err := c.Buildpacks(inv.ctx, app)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
-	bps := buildpackURLs(installed)
-	if slices.Contains(bps, buildpack) {
-		return userErrorf("The buildpack %s is already set on your app.", buildpack)
-	}
-	return inv.saveBuildpacks(c, f, app, change(bps, max(f.index-1, 0)), action)
+	return c, app, buildpackURLs(installed), nil
 }
 
 func (inv *invocation) buildpacksRemoveCommand() *cobra.Command {
@@ -120,10 +125,7 @@ func (inv *invocation) buildpacksRemoveCommand() *cobra.Command {
 		Args:  maxArgs(1),
 	}
 	f := addBuildpackFlags(cmd)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := f.check(cmd); err != nil {
-			return err
-		}
+	cmd.RunE = func(_ *cobra.Command, args []string) error {
 		buildpack := firstArg(args)
 		switch {
 		case buildpack != "" && f.index != 0:
@@ -131,15 +133,10 @@ func (inv *invocation) buildpacksRemoveCommand() *cobra.Command {
 		case buildpack == "" && f.index == 0:
 			return usageErrorf("Usage: bulut buildpacks:remove [BUILDPACK_URL].\nMust specify a buildpack to remove, either by index or URL.")
 		}
-		c, app, err := inv.clientAndApp(f.appFlags)
+		c, app, bps, err := inv.appBuildpacks(f.appFlags)
 		if err != nil {
 			return err
 		}
-		installed, err := c.Buildpacks(inv.ctx, app)
-		if err != nil {
-			return err
-		}
-		bps := buildpackURLs(installed)
 		i := f.index - 1
 		switch {
 		case len(bps) == 0:
@@ -164,19 +161,13 @@ func (inv *invocation) buildpacksClearCommand() *cobra.Command {
 		Short: "clear all buildpacks set on the app",
 		Args:  noArgs(),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(*cobra.Command, []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		if _, err := c.SetBuildpacks(inv.ctx, app, nil); err != nil {
 			return err
 		}
 		inv.printf("Buildpacks cleared. Next release on %s will detect buildpacks normally.\n", appLabel(app))
 		return nil
-	}
-	return cmd
+	})
 }
 
 // saveBuildpacks stores an app's new buildpack list and tells what the

@@ -20,17 +20,11 @@ func (inv *invocation) buildsCachePurgeCommand() *cobra.Command {
 		Long:  "Delete an app's build cache: the next build installs everything from scratch.",
 		Args:  noArgs(),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(*cobra.Command, []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		return inv.action("Purging build cache for "+appLabel(app), func() (string, error) {
 			return "", c.PurgeBuildCache(inv.ctx, app)
 		})
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) buildsCommand() *cobra.Command {
@@ -60,26 +54,10 @@ func (inv *invocation) buildsOutputCommand() *cobra.Command {
 		Long:  "Print a build's output (the newest build's by default), following it until the build ends.",
 		Args:  maxArgs(1),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
+		b, err := inv.findBuild(c, app, firstArg(args))
 		if err != nil {
 			return err
-		}
-		var b *client.Build
-		if id := firstArg(args); id != "" {
-			if b, err = c.Build(inv.ctx, app, id); err != nil {
-				return err
-			}
-		} else {
-			builds, err := c.Builds(inv.ctx, app, 1)
-			if err != nil {
-				return err
-			}
-			if len(builds) == 0 {
-				return userErrorf("%s has no builds.", appLabel(app))
-			}
-			b = builds[0]
 		}
 		body, err := c.OpenStream(inv.ctx, b.OutputStreamURL)
 		if err != nil {
@@ -93,6 +71,21 @@ func (inv *invocation) buildsOutputCommand() *cobra.Command {
 			return userErrorf("The build's output stream was cut: %v", err)
 		}
 		return nil
+	})
+}
+
+// findBuild returns the build with ID id, or the app's newest one when
+// id is "".
+func (inv *invocation) findBuild(c *client.Client, app, id string) (*client.Build, error) {
+	if id != "" {
+		return c.Build(inv.ctx, app, id)
 	}
-	return cmd
+	builds, err := c.Builds(inv.ctx, app, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(builds) == 0 {
+		return nil, userErrorf("%s has no builds.", appLabel(app))
+	}
+	return builds[0], nil
 }

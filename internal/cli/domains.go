@@ -78,14 +78,10 @@ func (inv *invocation) domainsAddCommand() *cobra.Command {
 		Example: "  bulut domains:add www.example.com",
 		Args:    exactArgs(1),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		var d *client.Domain
-		err = inv.action("Adding "+args[0]+" to "+appLabel(app), func() (string, error) {
+		err := inv.action("Adding "+args[0]+" to "+appLabel(app), func() (string, error) {
+			var err error
 			d, err = c.AddDomain(inv.ctx, app, args[0])
 			return "", err
 		})
@@ -96,8 +92,7 @@ func (inv *invocation) domainsAddCommand() *cobra.Command {
 			inv.printf("Configure your app's DNS provider to point to the DNS Target %s.\n", *d.CName)
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) domainsRemoveCommand() *cobra.Command {
@@ -106,16 +101,10 @@ func (inv *invocation) domainsRemoveCommand() *cobra.Command {
 		Short: "remove a domain from an app",
 		Args:  exactArgs(1),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		return inv.action("Removing "+args[0]+" from "+appLabel(app), func() (string, error) {
 			_, err := c.RemoveDomain(inv.ctx, app, args[0])
 			return "", err
 		})
-	}
-	return cmd
+	})
 }

@@ -40,6 +40,7 @@ type logsFlags struct {
 
 func (inv *invocation) logsCommand() *cobra.Command {
 	var lf logsFlags
+	var in client.LogSessionCreate // from lf
 	cmd := &cobra.Command{
 		Use:   "logs",
 		Short: "display recent log output",
@@ -47,8 +48,11 @@ func (inv *invocation) logsCommand() *cobra.Command {
 			"the platform's (bulut[web.1]) and the API's (app[api]). --tail follows the log as it is written.",
 		Example: "  bulut logs --tail\n  bulut logs -n 200 --dyno web.1\n  bulut logs --source bulut --dyno router",
 		Args:    noArgs(),
+		PreRunE: func(*cobra.Command, []string) (err error) {
+			in, err = lf.sessionCreate()
+			return err
+		},
 	}
-	f := addAppFlags(cmd)
 	fl := cmd.Flags()
 	fl.IntVarP(&lf.num, "num", "n", defaultLogLines, "number of lines to display (at most 1500)")
 	fl.BoolVarP(&lf.tail, "tail", "t", false, "continually stream logs")
@@ -58,18 +62,9 @@ func (inv *invocation) logsCommand() *cobra.Command {
 	fl.StringVarP(&lf.source, "source", "s", "", "only show output from this source: app or bulut")
 	fl.StringVarP(&lf.processType, "process-type", "p", "", "only show output from this process type (web)")
 	fl.BoolVar(&lf.forceColors, "force-colors", false, "force use of colors (even when not on a terminal)")
-	cmd.RunE = func(*cobra.Command, []string) error {
-		in, err := lf.sessionCreate()
-		if err != nil {
-			return err
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		return inv.streamLogs(c, app, in, inv.newLogColorizer(lf.forceColors))
-	}
-	return cmd
+	})
 }
 
 // sessionCreate checks the flags and turns them into a log session
@@ -190,20 +185,14 @@ func (inv *invocation) drainsAddCommand() *cobra.Command {
 		Example: "  bulut drains:add syslog+tls://logs.example.com:6514",
 		Args:    exactArgs(1),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		d, err := c.AddLogDrain(inv.ctx, app, args[0])
 		if err != nil {
 			return err
 		}
 		inv.printf("Successfully added drain %s\n", d.URL)
 		return nil
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) drainsRemoveCommand() *cobra.Command {
@@ -213,18 +202,12 @@ func (inv *invocation) drainsRemoveCommand() *cobra.Command {
 		Long:  "Stop sending an app's log to a drain, named by its URL or its token (d.…).",
 		Args:  exactArgs(1),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		d, err := c.RemoveLogDrain(inv.ctx, app, args[0])
 		if err != nil {
 			return err
 		}
 		inv.printf("Successfully removed drain %s\n", d.URL)
 		return nil
-	}
-	return cmd
+	})
 }
