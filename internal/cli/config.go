@@ -22,14 +22,9 @@ func (inv *invocation) configCommand() *cobra.Command {
 		Short: "display the config vars for an app",
 		Args:  noArgs(),
 	}
-	f := addAppFlags(cmd)
 	addJSONFlag(cmd, &asJSON)
-	cmd.Flags().BoolVarP(&shell, "shell", "s", false, "output config vars in shell format")
-	cmd.RunE = func(*cobra.Command, []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	addShellFlag(cmd, &shell)
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		vars, err := c.ConfigVars(inv.ctx, app)
 		if err != nil {
 			return err
@@ -38,9 +33,7 @@ func (inv *invocation) configCommand() *cobra.Command {
 		case asJSON:
 			return inv.printJSON(nonNilMap(vars))
 		case shell:
-			for _, k := range sortedKeys(vars) {
-				inv.printf("%s=%s\n", k, shellQuote(vars[k]))
-			}
+			inv.printShellVars(vars)
 		case len(vars) == 0:
 			inv.printf("%s has no config vars.\n", appLabel(app))
 		default:
@@ -48,8 +41,7 @@ func (inv *invocation) configCommand() *cobra.Command {
 			inv.printConfigVars(vars, sortedKeys(vars))
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) configGetCommand() *cobra.Command {
@@ -60,13 +52,8 @@ func (inv *invocation) configGetCommand() *cobra.Command {
 		Long:  "Print the value of each KEY, an empty line for one that is not set.",
 		Args:  usageArgs(cobra.MinimumNArgs(1)),
 	}
-	f := addAppFlags(cmd)
-	cmd.Flags().BoolVarP(&shell, "shell", "s", false, "output config vars in shell format")
-	cmd.RunE = func(_ *cobra.Command, keys []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	addShellFlag(cmd, &shell)
+	return inv.appCommand(cmd, func(c *client.Client, app string, keys []string) error {
 		vars, err := c.ConfigVars(inv.ctx, app)
 		if err != nil {
 			return err
@@ -83,87 +70,92 @@ func (inv *invocation) configGetCommand() *cobra.Command {
 			}
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) configSetCommand() *cobra.Command {
+	var change configChange
 	cmd := &cobra.Command{
 		Use:     "config:set KEY=VALUE...",
 		Aliases: []string{"config:add"},
 		Short:   "set one or more config vars",
 		Long:    "Set config vars (the value is everything after the first =), which makes a new release and restarts the app's dynos.",
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("Usage: bulut config:set KEY1=VALUE1 [KEY2=VALUE2 ...]\nMust specify KEY and VALUE to set.")
+			}
+			for _, arg := range args {
+				k, v, ok := strings.Cut(arg, "=")
+				if !ok || k == "" {
+					return usageErrorf("%s is invalid. Must be in the format FOO=bar.", arg)
+				}
+				change.put(k, &v)
+			}
+			return nil
+		},
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if len(args) == 0 {
-			return usageErrorf("Usage: bulut config:set KEY1=VALUE1 [KEY2=VALUE2 ...]\nMust specify KEY and VALUE to set.")
-		}
-		patch := map[string]*string{}
-		var keys []string
-		for _, arg := range args {
-			k, v, ok := strings.Cut(arg, "=")
-			if !ok || k == "" {
-				return usageErrorf("%s is invalid. Must be in the format FOO=bar.", arg)
-			}
-			if !slices.Contains(keys, k) {
-				keys = append(keys, k)
-			}
-			patch[k] = &v
-		}
-		c, app, err := inv.clientAndApp(f)
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
+		vars, err := inv.changeConfigVars(c, app, "Setting", change)
 		if err != nil {
 			return err
 		}
-		var vars map[string]string
-		err = inv.action(fmt.Sprintf("Setting %s and restarting %s", strings.Join(keys, ", "), appLabel(app)), func() (string, error) {
-			if vars, err = c.UpdateConfigVars(inv.ctx, app, patch); err != nil {
-				return "", err
-			}
-			return latestVersion(inv, c, app), nil
-		})
-		if err != nil {
-			return err
-		}
-		sort.Strings(keys)
-		inv.printConfigVars(vars, keys)
+		inv.printConfigVars(vars, slices.Sorted(slices.Values(change.keys)))
 		return nil
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) configUnsetCommand() *cobra.Command {
+	var change configChange
 	cmd := &cobra.Command{
 		Use:     "config:unset KEY...",
 		Aliases: []string{"config:remove"},
 		Short:   "unset one or more config vars",
 		Long:    "Unset config vars, which makes a new release and restarts the app's dynos.",
-	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if len(args) == 0 {
-			return usageErrorf("Usage: bulut config:unset KEY1 [KEY2 ...]\nMust specify KEY to unset.")
-		}
-		patch := map[string]*string{}
-		var keys []string
-		for _, k := range args {
-			if _, dup := patch[k]; !dup {
-				keys = append(keys, k)
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("Usage: bulut config:unset KEY1 [KEY2 ...]\nMust specify KEY to unset.")
 			}
-			patch[k] = nil
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
-		return inv.action(fmt.Sprintf("Unsetting %s and restarting %s", strings.Join(keys, ", "), appLabel(app)), func() (string, error) {
-			if _, err := c.UpdateConfigVars(inv.ctx, app, patch); err != nil {
-				return "", err
+			for _, k := range args {
+				change.put(k, nil)
 			}
-			return latestVersion(inv, c, app), nil
-		})
+			return nil
+		},
 	}
-	return cmd
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
+		_, err := inv.changeConfigVars(c, app, "Unsetting", change)
+		return err
+	})
+}
+
+// configChange is what config:set or config:unset changes: the keys in
+// the order given, without repeats, and their new values (nil unsets).
+type configChange struct {
+	keys []string
+	vars map[string]*string
+}
+
+func (ch *configChange) put(k string, v *string) {
+	if ch.vars == nil {
+		ch.vars = map[string]*string{}
+	}
+	if _, dup := ch.vars[k]; !dup {
+		ch.keys = append(ch.keys, k)
+	}
+	ch.vars[k] = v
+}
+
+// changeConfigVars makes change (`VERB KEYS and restarting ⬢ APP...
+// done, vN`) and returns the app's config vars after it.
+func (inv *invocation) changeConfigVars(c *client.Client, app, verb string, change configChange) (map[string]string, error) {
+	var vars map[string]string
+	err := inv.action(fmt.Sprintf("%s %s and restarting %s", verb, strings.Join(change.keys, ", "), appLabel(app)), func() (string, error) {
+		var err error
+		if vars, err = c.UpdateConfigVars(inv.ctx, app, change.vars); err != nil {
+			return "", err
+		}
+		return latestVersion(inv, c, app), nil
+	})
+	return vars, err
 }
 
 // latestVersion is `vN` of an app's newest release, for `done, vN`; ""
@@ -186,6 +178,18 @@ func (inv *invocation) printConfigVars(vars map[string]string, keys []string) {
 		}
 	}
 	inv.printFields(fields)
+}
+
+// printShellVars prints config vars as `KEY=value` lines for a shell,
+// sorted by key.
+func (inv *invocation) printShellVars(vars map[string]string) {
+	for _, k := range sortedKeys(vars) {
+		inv.printf("%s=%s\n", k, shellQuote(vars[k]))
+	}
+}
+
+func addShellFlag(cmd *cobra.Command, shell *bool) {
+	cmd.Flags().BoolVarP(shell, "shell", "s", false, "output config vars in shell format")
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -31,20 +31,18 @@ func listCommand[T any](inv *invocation, spec listSpec[T]) *cobra.Command {
 		Short:   spec.short,
 		Long:    spec.long,
 		Args:    noArgs(),
+		PreRunE: func(*cobra.Command, []string) error {
+			if num < 1 {
+				return usageErrorf("--num must be at least 1.")
+			}
+			return nil
+		},
 	}
-	f := addAppFlags(cmd)
 	addJSONFlag(cmd, &asJSON)
 	if spec.numbered != "" {
 		cmd.Flags().IntVarP(&num, "num", "n", defaultListSize, "number of "+spec.numbered+" to show")
 	}
-	cmd.RunE = func(*cobra.Command, []string) error {
-		if num < 1 {
-			return usageErrorf("--num must be at least 1.")
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		items, err := spec.fetch(c, app, num)
 		if err != nil {
 			return err
@@ -58,6 +56,5 @@ func listCommand[T any](inv *invocation, spec listSpec[T]) *cobra.Command {
 		}
 		spec.print(app, items)
 		return nil
-	}
-	return cmd
+	})
 }

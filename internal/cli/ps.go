@@ -27,13 +27,8 @@ func (inv *invocation) psCommand() *cobra.Command {
 		Short:   "list dynos for an app",
 		Long:    "List an app's dynos, grouped by process type, one-off dynos first. Give process types to list only theirs.",
 	}
-	f := addAppFlags(cmd)
 	addJSONFlag(cmd, &asJSON)
-	cmd.RunE = func(_ *cobra.Command, types []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, types []string) error {
 		dynos, err := c.Dynos(inv.ctx, app)
 		if err != nil {
 			return err
@@ -55,8 +50,7 @@ func (inv *invocation) psCommand() *cobra.Command {
 		}
 		inv.printDynos(dynos, time.Now())
 		return nil
-	}
-	return cmd
+	})
 }
 
 // printFreeQuota prints, for an app running free dynos, the free dyno
@@ -144,27 +138,25 @@ TYPE must be a process type of the app (letters, digits, _ and -).
 AMOUNT must be a number, or a relative number like +1 or -1.`
 
 func (inv *invocation) psScaleCommand() *cobra.Command {
+	var updates []client.FormationUpdate // from the arguments
 	cmd := &cobra.Command{
 		Use:     "ps:scale [TYPE1=AMOUNT1[:SIZE] ...]",
 		Aliases: []string{"scale", "dyno:scale"},
 		Short:   "scale dyno quantity up or down",
 		Long:    "Scale process types to a number of dynos (web=2), up or down (worker+1, worker-1), optionally changing their size (web=2:standard-2x). Without arguments, show the current formation.",
 		Example: "  bulut ps:scale web=2 worker+1:standard-2x",
-	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		updates := make([]client.FormationUpdate, 0, len(args))
-		for _, arg := range args {
-			m := scaleArgPattern.FindStringSubmatch(arg)
-			if m == nil {
-				return usageErrorf("%s", scaleUsage)
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			for _, arg := range args {
+				m := scaleArgPattern.FindStringSubmatch(arg)
+				if m == nil {
+					return usageErrorf("%s", scaleUsage)
+				}
+				updates = append(updates, client.FormationUpdate{Type: m[1], Quantity: strings.TrimPrefix(m[2], "="), Size: m[3]})
 			}
-			updates = append(updates, client.FormationUpdate{Type: m[1], Quantity: strings.TrimPrefix(m[2], "="), Size: m[3]})
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+			return nil
+		},
+	}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		if len(updates) == 0 {
 			fs, err := inv.formation(c, app)
 			if err != nil {
@@ -190,8 +182,7 @@ func (inv *invocation) psScaleCommand() *cobra.Command {
 			}
 			return "now running " + strings.Join(parts, ", "), nil
 		})
-	}
-	return cmd
+	})
 }
 
 // formation returns an app's process types sorted by type, or Heroku's
@@ -224,12 +215,7 @@ func (inv *invocation) psTypeCommand() *cobra.Command {
 		Short:   "manage dyno sizes",
 		Long:    "Without arguments, show the dyno size of each process type. With one SIZE, set it for every process type; with TYPE=SIZE arguments, for those types. Sizes: free, basic, standard-1x, standard-2x, performance-m.",
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		fs, err := inv.formation(c, app)
 		if err != nil {
 			return err
@@ -252,8 +238,7 @@ func (inv *invocation) psTypeCommand() *cobra.Command {
 		}
 		inv.printSizes(fs)
 		return nil
-	}
-	return cmd
+	})
 }
 
 // typeSizeUpdates parses ps:type's arguments: one size for every type,
@@ -360,17 +345,10 @@ func (inv *invocation) psRestartCommand() *cobra.Command {
 		Short:   "restart app dynos",
 		Long:    "Restart every dyno of an app, one dyno (web.1) or the dynos of a process type (web). Web dynos are replaced without dropping requests.",
 		Args:    maxArgs(1),
+		PreRunE: func(_ *cobra.Command, args []string) error { return target.resolve(args) },
 	}
-	f := addAppFlags(cmd)
 	addDynoTargetFlags(cmd, &target)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if err := target.resolve(args); err != nil {
-			return err
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		return inv.action(fmt.Sprintf("Restarting %s on %s", target.describe(), appLabel(app)), func() (string, error) {
 			switch {
 			case target.dyno != "":
@@ -380,8 +358,7 @@ func (inv *invocation) psRestartCommand() *cobra.Command {
 			}
 			return "", c.RestartAllDynos(inv.ctx, app)
 		})
-	}
-	return cmd
+	})
 }
 
 func (inv *invocation) psStopCommand() *cobra.Command {
@@ -392,28 +369,25 @@ func (inv *invocation) psStopCommand() *cobra.Command {
 		Short:   "stop app dynos",
 		Long:    "Stop one dyno (web.1) or the dynos of a process type (web). The platform starts formation dynos again; a stopped one-off dyno is gone. Use ps:scale TYPE=0 to stop a process type for good.",
 		Args:    maxArgs(1),
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			if err := target.resolve(args); err != nil {
+				return err
+			}
+			if target.dyno == "" && target.processType == "" {
+				return usageErrorf("Give the dyno (web.1) or process type (web) to stop.")
+			}
+			return nil
+		},
 	}
-	f := addAppFlags(cmd)
 	addDynoTargetFlags(cmd, &target)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		if err := target.resolve(args); err != nil {
-			return err
-		}
-		if target.dyno == "" && target.processType == "" {
-			return usageErrorf("Give the dyno (web.1) or process type (web) to stop.")
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, _ []string) error {
 		return inv.action(fmt.Sprintf("Stopping %s on %s", target.describe(), appLabel(app)), func() (string, error) {
 			if target.dyno != "" {
 				return "", c.StopDyno(inv.ctx, app, target.dyno)
 			}
 			return "", c.StopProcessType(inv.ctx, app, target.processType)
 		})
-	}
-	return cmd
+	})
 }
 
 // errNoAttachURL is a server answering a run without a terminal to

@@ -65,14 +65,9 @@ func (inv *invocation) releasesInfoCommand() *cobra.Command {
 		Long:  "Show a release (vN, N or its ID; the newest by default) and the config vars it was made with.",
 		Args:  maxArgs(1),
 	}
-	f := addAppFlags(cmd)
 	addJSONFlag(cmd, &asJSON)
-	cmd.Flags().BoolVarP(&shell, "shell", "s", false, "output config vars in shell format")
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	addShellFlag(cmd, &shell)
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		r, err := inv.findRelease(c, app, firstArg(args))
 		if err != nil {
 			return err
@@ -99,15 +94,12 @@ func (inv *invocation) releasesInfoCommand() *cobra.Command {
 		inv.println()
 		inv.printHeader(fmt.Sprintf("v%d Config vars", r.Version))
 		if shell {
-			for _, k := range sortedKeys(vars) {
-				inv.printf("%s=%s\n", k, shellQuote(vars[k]))
-			}
+			inv.printShellVars(vars)
 		} else {
 			inv.printConfigVars(vars, sortedKeys(vars))
 		}
 		return nil
-	}
-	return cmd
+	})
 }
 
 // findRelease returns the release named by arg (vN, N or an ID), or the
@@ -131,12 +123,7 @@ func (inv *invocation) rollbackCommand() *cobra.Command {
 		Long:    "Make a new release with the code and config vars of an earlier one (vN; by default the last one before the current release that has code). Add-ons are not changed.",
 		Args:    maxArgs(1),
 	}
-	f := addAppFlags(cmd)
-	cmd.RunE = func(_ *cobra.Command, args []string) error {
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.appCommand(cmd, func(c *client.Client, app string, args []string) error {
 		target, err := inv.rollbackTarget(c, app, firstArg(args))
 		if err != nil {
 			return err
@@ -154,8 +141,7 @@ func (inv *invocation) rollbackCommand() *cobra.Command {
 		inv.warn("Rollback affects code and config vars; it doesn't add or remove addons.")
 		inv.warn(fmt.Sprintf("To undo, run: bulut rollback v%d", made.Version-1))
 		return nil
-	}
-	return cmd
+	})
 }
 
 // rollbackTarget returns the release named by arg, or without one the
