@@ -294,6 +294,15 @@ func (inv *invocation) fetchApp(f *appFlags) (*client.Client, *client.App, error
 	return c, app, err
 }
 
+// appNamed returns the app called name.
+func (inv *invocation) appNamed(name string) (*client.App, error) {
+	c, err := inv.apiClient()
+	if err != nil {
+		return nil, err
+	}
+	return c.App(inv.ctx, name)
+}
+
 // printURLs prints an app's `WEB_URL | GIT_URL` line.
 func (inv *invocation) printURLs(app *client.App) {
 	inv.printf("%s | %s\n", app.WebURL, app.GitURL)

@@ -116,11 +116,7 @@ func (inv *invocation) setAppRemote(appName, remote string) error {
 	if !inv.inGitRepo() {
 		return userErrorf("Not a git repository: run bulut git:remote inside one.")
 	}
-	c, err := inv.apiClient()
-	if err != nil {
-		return err
-	}
-	app, err := c.App(inv.ctx, appName)
+	app, err := inv.appNamed(appName)
 	if err != nil {
 		return err
 	}

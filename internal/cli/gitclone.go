@@ -31,11 +31,7 @@ func (inv *invocation) cloneApp(appName, dir, remote string) error {
 	if appName == "" {
 		return usageErrorf("Missing required flag app: bulut git:clone -a APP [DIRECTORY]")
 	}
-	c, err := inv.apiClient()
-	if err != nil {
-		return err
-	}
-	app, err := c.App(inv.ctx, appName)
+	app, err := inv.appNamed(appName)
 	if err != nil {
 		return err
 	}

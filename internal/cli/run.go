@@ -99,10 +99,19 @@ func (inv *invocation) runCommand() *cobra.Command {
 		Example: "  bulut run bash\n  bulut run -a myapp -- python manage.py migrate --noinput",
 		Args:    usageArgs(cobra.MinimumNArgs(1)),
 	}
-	f := addAppFlags(cmd)
-	addRunFlags(cmd, &r)
 	cmd.Flags().BoolVar(&r.noTTY, "no-tty", false, "don't give the command a terminal")
 	cmd.Flags().BoolVarP(&r.exitCode, "exit-code", "x", false, "exit with the command's exit code (always the case)")
+	return inv.oneOffCommand(cmd, &r, func(c *client.Client, app string, in client.DynoCreate) error {
+		return inv.runAttached(c, app, in, r.noTTY)
+	})
+}
+
+// oneOffCommand completes cmd, run or run:detached: it adds the app
+// flags and r's, and running cmd calls run with an API client, the app
+// and the request of the one-off dyno its arguments ask for.
+func (inv *invocation) oneOffCommand(cmd *cobra.Command, r *runFlags, run func(c *client.Client, app string, in client.DynoCreate) error) *cobra.Command {
+	f := addAppFlags(cmd)
+	addRunFlags(cmd, r)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		args = takeTrailingApp(cmd, f, args)
 		in, err := r.dynoCreate(args)
@@ -113,7 +122,7 @@ func (inv *invocation) runCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return inv.runAttached(c, app, in, r.noTTY)
+		return run(c, app, in)
 	}
 	return cmd
 }
@@ -268,20 +277,10 @@ func (inv *invocation) runDetachedCommand() *cobra.Command {
 		Long:  "Run a command in a one-off dyno in the background; its output goes to the app's logs.",
 		Args:  usageArgs(cobra.MinimumNArgs(1)),
 	}
-	f := addAppFlags(cmd)
-	addRunFlags(cmd, &r)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		args = takeTrailingApp(cmd, f, args)
-		in, err := r.dynoCreate(args)
-		if err != nil {
-			return err
-		}
-		c, app, err := inv.clientAndApp(f)
-		if err != nil {
-			return err
-		}
+	return inv.oneOffCommand(cmd, &r, func(c *client.Client, app string, in client.DynoCreate) error {
 		var d *client.Dyno
-		err = inv.action(fmt.Sprintf("Running %s on %s", in.Command, appLabel(app)), func() (string, error) {
+		err := inv.action(fmt.Sprintf("Running %s on %s", in.Command, appLabel(app)), func() (string, error) {
+			var err error
 			d, err = c.CreateDyno(inv.ctx, app, in)
 			if err != nil {
 				return "", err
@@ -293,6 +292,5 @@ func (inv *invocation) runDetachedCommand() *cobra.Command {
 		}
 		inv.printf("Run bulut logs --app %s --dyno %s to view the output.\n", app, d.Name)
 		return nil
-	}
-	return cmd
+	})
 }
