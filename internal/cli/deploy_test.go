@@ -21,9 +21,7 @@ func newDeployTest(t *testing.T) (*cliTest, *testenv.Env, context.Context) {
 	t.Helper()
 	ct, srv := newServerTest(t)
 	const email, password = "ayse@example.com", "correct-horse"
-	if r := ct.run(password+"\n", "signup", "--email", email); r.code != 0 {
-		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
-	}
+	ct.signup(email, password)
 	ct.gitInit()
 	ct.mustRun("apps:create", "demo")
 	ctx := context.Background()

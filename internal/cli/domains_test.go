@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"net"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,19 +15,12 @@ func TestDomains(t *testing.T) {
 	if err := db.Open(); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	authz := sqlite.NewAuthorizationService(db)
 	services := bulut.Services{Accounts: sqlite.NewAccountService(db), Authorizations: authz, LoginSessions: authz,
 		Apps: sqlite.NewAppService(db), Domains: sqlite.NewDomainService(db)}
-	ts := httptest.NewUnstartedServer(nil)
-	urls := bulut.URLs{Scheme: "http", Domain: "localhost", Port: ts.Listener.Addr().(*net.TCPAddr).Port}
-	ts.Config.Handler = api.New(api.Config{Services: services, URLs: urls, SignupOpen: true})
-	ts.Start()
-	defer ts.Close()
-	ct := &cliTest{t: t, env: map[string]string{"BULUT_API_URL": urls.APIURL(), "HOME": t.TempDir()}, dir: t.TempDir()}
-	if r := ct.run("domains-pass\n", "signup", "--email", "d@example.com"); r.code != 0 {
-		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
-	}
+	ct, _ := newAPITest(t, api.Config{Services: services, SignupOpen: true})
+	ct.signup("d@example.com", "domains-pass")
 	ct.mustRun("apps:create", "demo", "--no-remote")
 
 	if got, want := ct.mustRun("domains", "-a", "demo").stdout, "=== demo Heroku Domain\n\ndemo.localhost\n"; got != want {

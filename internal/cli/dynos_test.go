@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/api"
-	"github.com/bulut-bulut/bulut/internal/config"
 	"github.com/bulut-bulut/bulut/internal/server"
 )
 
@@ -207,27 +204,13 @@ type dynoTest struct {
 
 func newDynoTest(t *testing.T) *dynoTest {
 	t.Helper()
-	cfg := config.DefaultServer(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	store := server.NewStore(cfg)
-	if err := store.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	services := store.Services()
 	fake := &fakeDynoService{apps: services.Apps}
 	services.Dynos = fake
-	ts := httptest.NewUnstartedServer(nil)
-	urls := bulut.URLs{Scheme: "http", Domain: "localhost", Port: ts.Listener.Addr().(*net.TCPAddr).Port}
-	ts.Config.Handler = api.New(api.Config{Services: services, URLs: urls, SignupOpen: true})
-	ts.Start()
-	t.Cleanup(ts.Close)
-
-	ct := &cliTest{t: t, env: map[string]string{"BULUT_API_URL": urls.APIURL(), "HOME": t.TempDir()}, dir: t.TempDir()}
+	ct, _ := newAPITest(t, api.Config{Services: services, SignupOpen: true})
 	const email, password = "ayse@example.com", "correct-horse"
-	if r := ct.run(password+"\n", "signup", "--email", email); r.code != 0 {
-		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
-	}
+	ct.signup(email, password)
 	ct.gitInit()
 	ct.mustRun("apps:create", "demo")
 	ctx := context.Background()

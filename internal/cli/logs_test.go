@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -14,8 +13,6 @@ import (
 	"github.com/bulut-bulut/bulut"
 	"github.com/bulut-bulut/bulut/internal/api"
 	"github.com/bulut-bulut/bulut/internal/cli"
-	"github.com/bulut-bulut/bulut/internal/config"
-	"github.com/bulut-bulut/bulut/internal/server"
 )
 
 // memoryLogs is a test double of the log router (bulut.LogService): lines
@@ -121,32 +118,17 @@ type logsTest struct {
 
 func newLogsTest(t *testing.T) *logsTest {
 	t.Helper()
-	cfg := config.DefaultServer(t.TempDir())
-	cfg.DataDir = t.TempDir()
-	store := server.NewStore(cfg)
-	if err := store.Open(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openStore(t)
 	lt := &logsTest{logs: &memoryLogs{lines: map[string][]bulut.LogLine{}, tails: map[*memoryTail]bool{}}}
 	services := store.Services()
 	services.Logs = lt.logs
-	ts := httptest.NewUnstartedServer(nil)
-	urls := bulut.URLs{Scheme: "http", Domain: "localhost", Port: ts.Listener.Addr().(*net.TCPAddr).Port}
-	ts.Config.Handler = api.New(api.Config{Services: services, URLs: urls, SignupOpen: true, Now: func() time.Time {
+	lt.cliTest, lt.server = newAPITest(t, api.Config{Services: services, SignupOpen: true, Now: func() time.Time {
 		lt.mu.Lock()
 		defer lt.mu.Unlock()
 		return time.Now().Add(lt.offset)
 	}})
-	lt.server = ts
-	ts.Start()
-	t.Cleanup(ts.Close)
-
-	lt.cliTest = &cliTest{t: t, env: map[string]string{"BULUT_API_URL": urls.APIURL(), "HOME": t.TempDir()}, dir: t.TempDir()}
 	const email, password = "ayse@example.com", "correct-horse"
-	if r := lt.run(password+"\n", "signup", "--email", email); r.code != 0 {
-		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
-	}
+	lt.signup(email, password)
 	lt.mustRun("apps:create", "demo", "--no-remote")
 	lt.env["BULUT_APP"] = "demo"
 	ctx := context.Background()
@@ -415,9 +397,7 @@ func TestDrains(t *testing.T) {
 
 func TestAgainstServer_Logs(t *testing.T) {
 	ct, _ := newServerTest(t)
-	if r := ct.run("correct-horse\n", "signup", "--email", "ayse@example.com"); r.code != 0 {
-		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
-	}
+	ct.signup("ayse@example.com", "correct-horse")
 	ct.mustRun("apps:create", "demo", "--no-remote")
 	ct.env["BULUT_APP"] = "demo"
 

@@ -2,9 +2,15 @@ package cli_test
 
 import (
 	"context"
+	"net"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/bulut-bulut/bulut"
+	"github.com/bulut-bulut/bulut/internal/api"
+	"github.com/bulut-bulut/bulut/internal/config"
+	"github.com/bulut-bulut/bulut/internal/server"
 	"github.com/bulut-bulut/bulut/internal/testenv"
 )
 
@@ -19,6 +25,41 @@ func newServerTest(t *testing.T) (*cliTest, *testenv.Env) {
 		dir: t.TempDir(),
 	}
 	return ct, srv
+}
+
+// newAPITest runs the CLI against the Platform API alone, configured by
+// cfg (its URLs are the test server's), served in the test.
+func newAPITest(t *testing.T, cfg api.Config) (*cliTest, *httptest.Server) {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.URLs = bulut.URLs{Scheme: "http", Domain: "localhost", Port: ts.Listener.Addr().(*net.TCPAddr).Port}
+	ts.Config.Handler = api.New(cfg)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	ct := &cliTest{t: t, env: map[string]string{"BULUT_API_URL": cfg.URLs.APIURL(), "HOME": t.TempDir()}, dir: t.TempDir()}
+	return ct, ts
+}
+
+// openStore opens the server's store, its data in the test's temporary
+// directory, for newAPITest's services.
+func openStore(t *testing.T) *server.Store {
+	t.Helper()
+	cfg := config.DefaultServer(t.TempDir())
+	cfg.DataDir = t.TempDir()
+	store := server.NewStore(cfg)
+	if err := store.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// signup signs up, and so logs in, as email.
+func (ct *cliTest) signup(email, password string) {
+	ct.t.Helper()
+	if r := ct.run(password+"\n", "signup", "--email", email); r.code != 0 {
+		ct.t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 func TestAgainstServer_Auth(t *testing.T) {
@@ -66,9 +107,7 @@ func TestAgainstServer_Auth(t *testing.T) {
 
 func TestAgainstServer_Apps(t *testing.T) {
 	ct, srv := newServerTest(t)
-	if r := ct.run("correct-horse\n", "signup", "--email", "ayse@example.com"); r.code != 0 {
-		t.Fatalf("signup: exit %d, stderr %q", r.code, r.stderr)
-	}
+	ct.signup("ayse@example.com", "correct-horse")
 	ct.gitInit()
 	gitURL := func(app string) string { return "http://git.localhost:" + srv.Port() + "/" + app + ".git" }
 
