@@ -36,12 +36,17 @@ func newDeployTest(t *testing.T) (*cliTest, *testenv.Env, context.Context) {
 // tested with git elsewhere).
 func deploy(t *testing.T, srv *testenv.Env, ctx context.Context, commit string) *bulut.Release {
 	t.Helper()
-	s := srv.Store.Services()
 	slug := &bulut.Slug{ProcessTypes: map[string]string{"web": "./web"}, Commit: commit, Stack: bulut.DefaultStack}
+	return release(t, srv.Store.Services(), ctx, slug, "Deploy "+commit[:8])
+}
+
+// release stores slug, of app demo, and releases it with description.
+func release(t *testing.T, s bulut.Services, ctx context.Context, slug *bulut.Slug, description string) *bulut.Release {
+	t.Helper()
 	if err := s.Slugs.CreateSlug(ctx, "demo", slug); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Releases.CreateRelease(ctx, "demo", slug.ID, "Deploy "+commit[:8])
+	r, err := s.Releases.CreateRelease(ctx, "demo", slug.ID, description)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -230,12 +230,7 @@ func newDynoTest(t *testing.T) *dynoTest {
 func (dt *dynoTest) deploy(types map[string]string) {
 	dt.t.Helper()
 	slug := &bulut.Slug{ProcessTypes: types, Commit: "0123456789abcdef", Stack: bulut.DefaultStack}
-	if err := dt.store.Slugs.CreateSlug(dt.ctx, "demo", slug); err != nil {
-		dt.t.Fatal(err)
-	}
-	if _, err := dt.store.Releases.CreateRelease(dt.ctx, "demo", slug.ID, ""); err != nil {
-		dt.t.Fatal(err)
-	}
+	release(dt.t, dt.store.Services(), dt.ctx, slug, "")
 }
 
 // quotaPattern is the first line of ps for an app with free dynos.

@@ -23,14 +23,8 @@ func TestAgainstServer_Scale(t *testing.T) {
 	ct.run("", "ps:scale").wantError(t, 1, "No process types on ⬢ demo.\n ›   Upload a Procfile to add process types.")
 	ct.run("", "ps:scale", "web=1").wantError(t, 1, "Couldn't find that process type (web).")
 
-	s := srv.Store.Services()
 	slug := &bulut.Slug{ProcessTypes: map[string]string{"web": "./web", "worker": "./worker"}, Commit: "0123456789abcdef", Stack: bulut.DefaultStack}
-	if err := s.Slugs.CreateSlug(ctx, "demo", slug); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Releases.CreateRelease(ctx, "demo", slug.ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	release(t, srv.Store.Services(), ctx, slug, "")
 	if got := ct.mustRun("ps:scale").stdout; got != "web=1:Free worker=0:Free\n" {
 		t.Fatalf("ps:scale = %q", got)
 	}
@@ -68,14 +62,8 @@ func TestAgainstServer_Scale(t *testing.T) {
 func TestAgainstServer_PsType(t *testing.T) {
 	ct, srv, ctx := newDeployTest(t)
 	ct.run("", "ps:type").wantError(t, 1, "No process types on ⬢ demo.")
-	s := srv.Store.Services()
 	slug := &bulut.Slug{ProcessTypes: map[string]string{"web": "./web", "worker": "./worker"}, Commit: "0123456789abcdef", Stack: bulut.DefaultStack}
-	if err := s.Slugs.CreateSlug(ctx, "demo", slug); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Releases.CreateRelease(ctx, "demo", slug.ID, ""); err != nil {
-		t.Fatal(err)
-	}
+	release(t, srv.Store.Services(), ctx, slug, "")
 	table := func(rows ...string) string {
 		out := ""
 		for _, r := range rows {
