@@ -239,14 +239,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Header.Write(&head)
 	head.WriteString("\r\n")
-	br := bufio.NewReaderSize(io.MultiReader(&head, brw.Reader), 4096)
-	rt.serveConn(c, br)
-}
-
-// serveConn serves a connection (whose first bytes may be read already,
-// into br) until it ends or is handed to the platform.
-func (rt *Router) serveConn(c net.Conn, br *bufio.Reader) bool {
-	return newClientConn(rt, c, br).serve()
+	newClientConn(rt, c, bufio.NewReaderSize(io.MultiReader(&head, brw.Reader), 4096)).serve()
 }
 
 // watch watches the client's connection while the router waits on its

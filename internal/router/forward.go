@@ -337,7 +337,7 @@ var continueLine = []byte("HTTP/1.1 100 Continue\r\n\r\n")
 func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, done *bool) bool {
 	req, res := &cc.req, &cc.res
 	length, chunked, closing := int64(-1), false, false
-	var via []byte
+	var via, connTokens []byte
 	for _, f := range res.fields {
 		name, value := res.bytes(f.name), res.bytes(f.value)
 		switch {
@@ -352,6 +352,7 @@ func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, d
 			closing = closing || !chunked
 		case equalFold(name, "connection"):
 			closing = closing || hasToken(value, "close")
+			connTokens = value
 		case equalFold(name, "via"):
 			via = joinValues(via, value)
 		case equalFold(name, "set-cookie"):
@@ -383,7 +384,7 @@ func (cc *clientConn) sendResponse(bc *backendConn, l *requestLog, status int, d
 	for _, f := range res.fields {
 		name := res.bytes(f.name)
 		if upgraded && equalFold(name, "upgrade") ||
-			!hopByHop(name, nil) && !equalFold(name, "content-length") && !equalFold(name, "via") {
+			!hopByHop(name, connTokens) && !equalFold(name, "content-length") && !equalFold(name, "via") {
 			b = append(b, res.buf[f.name.start:f.value.end]...)
 			b = append(b, "\r\n"...)
 		}

@@ -9,11 +9,9 @@ import (
 
 // tunnel copies an upgraded connection both ways until either side
 // closes or both are silent for the idle window (Heroku's 55 s apply to
-// WebSockets too), calling active as bytes move. It returns the bytes
-// sent to the client.
+// WebSockets too), calling active as bytes move, then closes both. It
+// returns the bytes sent to the client.
 func tunnel(client net.Conn, clientBuf io.Reader, dyno net.Conn, dynoBuf io.Reader, idle time.Duration, active func()) int64 {
-	defer client.Close()
-	defer dyno.Close()
 	var last atomicTime
 	last.touch()
 	up := make(chan struct{})

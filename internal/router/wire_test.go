@@ -142,12 +142,12 @@ func TestWireResponses(t *testing.T) {
 	// chunked, and the client's connection lives on.
 	f.rawDyno(func(br *bufio.Reader, c net.Conn) {
 		readRequest(br)
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Up: 1\r\n\r\nuntil close")
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Up: 1\r\nConnection: X-Hop\r\nX-Hop: 1\r\n\r\nuntil close")
 	})
 	_, br := f.wire(req + req)
 	for range 2 {
 		res, body := readResponse(t, br, "GET")
-		if res.StatusCode != 200 || body != "until close" || res.TransferEncoding[0] != "chunked" || res.Header.Get("X-Up") != "1" {
+		if res.StatusCode != 200 || body != "until close" || res.TransferEncoding[0] != "chunked" || res.Header.Get("X-Up") != "1" || res.Header.Get("X-Hop") != "" {
 			t.Fatalf("close-delimited: %d %q %v", res.StatusCode, body, res.Header)
 		}
 	}
